@@ -1,0 +1,130 @@
+import { createHmac, sign } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { BatonError } from './errors.js';
+import type { Keyring } from './keyring.js';
+import type { LoadedKey } from './signing-keys.js';
+
+/** Claims of a Baton access token (RFC 9068 profile) plus the session's custom claims. */
+export interface AccessTokenClaims extends JWTPayload {
+  iss: string;
+  sub: string;
+  aud: string;
+  exp: number;
+  iat: number;
+  jti: string;
+  /** Session id. */
+  sid: string;
+  client_id: string;
+  scope?: string;
+  /** Session generation the token was issued at. */
+  gen: number;
+}
+
+/** Names an application may not set as custom claims. */
+export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'sid',
+  'client_id',
+  'scope',
+  'gen',
+  'typ',
+  'cnf',
+  'auth_time',
+  'acr',
+  'amr',
+  'azp',
+  'nonce',
+]);
+
+/**
+ * Signs an access token. This is the refresh hot path, so it signs through node:crypto with the
+ * pre-encoded header instead of jose's WebCrypto path (about half the cost per token measured
+ * here); `verifyAccessToken` and every test verify the result with jose.
+ */
+export function signAccessToken(key: LoadedKey, claims: AccessTokenClaims): string {
+  const signingInput = `${key.encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  const data = Buffer.from(signingInput);
+  let signature: Buffer;
+  switch (key.alg) {
+    case 'EdDSA':
+      signature = sign(null, data, key.signingKey);
+      break;
+    case 'ES256':
+      signature = sign('sha256', data, { key: key.signingKey, dsaEncoding: 'ieee-p1363' });
+      break;
+    case 'RS256':
+      signature = sign('sha256', data, key.signingKey);
+      break;
+    case 'HS256':
+      signature = createHmac('sha256', key.signingKey).update(data).digest();
+      break;
+  }
+  return `${signingInput}.${signature.toString('base64url')}`;
+}
+
+/** Options of {@link verifyAccessToken}. */
+export interface VerifyAccessTokenOptions {
+  issuer: string;
+  /** Current time in epoch seconds. */
+  now: number;
+}
+
+const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'sid', 'client_id', 'gen'];
+
+/**
+ * Verifies an access token signed by one of the keyring's keys: the algorithm is pinned to the
+ * key's own (no `none`, no HS/RS confusion), unknown `kid`s are refused, `typ` must be `at+jwt`.
+ * Rejects with `ERR_ACCESS_TOKEN_INVALID`.
+ */
+export async function verifyAccessToken(
+  token: string,
+  keyring: Keyring,
+  options: VerifyAccessTokenOptions,
+): Promise<AccessTokenClaims> {
+  try {
+    const { payload } = await jwtVerify<AccessTokenClaims>(
+      token,
+      (header) => {
+        const key = header.kid === undefined ? undefined : keyring.find(header.kid);
+        if (key === undefined)
+          throw new BatonError('ERR_ACCESS_TOKEN_INVALID', 'unknown signing key');
+        if (header.alg !== key.alg)
+          throw new BatonError('ERR_ACCESS_TOKEN_INVALID', 'algorithm mismatch');
+        return key.verifyKey;
+      },
+      {
+        issuer: options.issuer,
+        typ: 'at+jwt',
+        algorithms: ['EdDSA', 'ES256', 'RS256', 'HS256'],
+        currentDate: new Date(options.now * 1000),
+        requiredClaims: REQUIRED_CLAIMS,
+      },
+    );
+    if (
+      typeof payload.gen !== 'number' ||
+      typeof payload.sid !== 'string' ||
+      typeof payload.client_id !== 'string'
+    ) {
+      throw new BatonError('ERR_ACCESS_TOKEN_INVALID', 'not a Baton access token');
+    }
+    return payload;
+  } catch (error) {
+    if (error instanceof BatonError) throw error;
+    if (error instanceof joseErrors.JOSEError) {
+      const description =
+        error instanceof joseErrors.JWTExpired
+          ? 'the access token has expired'
+          : 'the access token is invalid';
+      throw new BatonError('ERR_ACCESS_TOKEN_INVALID', description, { detail: error.code });
+    }
+    throw new BatonError('ERR_ACCESS_TOKEN_INVALID', 'the access token is invalid', {
+      cause: error,
+    });
+  }
+}

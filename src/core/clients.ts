@@ -1,0 +1,214 @@
+import { checkInteger, MAX_ACCESS_TTL, MAX_REFRESH_TTL, MAX_REUSE_GRACE } from './config.js';
+import type { ServiceContext } from './context.js';
+import { BatonError } from './errors.js';
+import { randomId } from './random-id.js';
+import { keyedHash, safeEqual } from './secrets.js';
+import type { ClientRecord } from './store.js';
+
+/** Id of the client that always exists. */
+export const DEFAULT_CLIENT_ID = 'default';
+
+const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,63}$/;
+
+/** Settings of a new client; omitted lifetimes fall back to the service defaults. */
+export interface ClientInput {
+  id: string;
+  /** A confidential client gets a secret and must authenticate. Default false (public). */
+  confidential?: boolean;
+  accessTtl?: number;
+  refreshTtl?: number;
+  idleTtl?: number;
+  reuseGrace?: number;
+  rotate?: boolean;
+  audience?: string;
+  /** Replace an existing client of the same id (a confidential one gets a new secret). */
+  replace?: boolean;
+}
+
+/** A client as shown to operators: never its secret or secret hash. */
+export interface ClientView {
+  id: string;
+  confidential: boolean;
+  accessTtl: number | null;
+  refreshTtl: number | null;
+  idleTtl: number | null;
+  reuseGrace: number | null;
+  rotate: boolean | null;
+  audience: string | null;
+  createdAt: number;
+}
+
+/** Who is calling, as established by client authentication. */
+export interface ClientIdentity {
+  id: string;
+  /** True when the client proved a secret; false for a public client naming itself. */
+  authenticated: boolean;
+}
+
+/** Credentials a face extracted from a request (HTTP Basic or body). */
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret?: string;
+}
+
+/** The operator's view of a client record. */
+export function describeClient(client: ClientRecord): ClientView {
+  const { secretHash, ...rest } = client;
+  return { ...rest, confidential: secretHash !== null };
+}
+
+function optionalInteger(
+  name: string,
+  value: number | undefined,
+  min: number,
+  max: number,
+): number | null {
+  return value === undefined ? null : checkInteger(name, value, min, max);
+}
+
+/** Registers a client; returns it and, for a confidential client, its secret (shown once). */
+export async function createClient(
+  ctx: ServiceContext,
+  input: ClientInput,
+): Promise<{ client: ClientView; clientSecret?: string }> {
+  if (typeof input.id !== 'string' || !CLIENT_ID_PATTERN.test(input.id)) {
+    throw new BatonError(
+      'ERR_INVALID_REQUEST',
+      'client id must be 1-64 characters of A-Z a-z 0-9 . _ ~ - and start with a letter or digit',
+    );
+  }
+  if (
+    input.audience !== undefined &&
+    (input.audience.length === 0 || input.audience.length > 255)
+  ) {
+    throw new BatonError('ERR_INVALID_REQUEST', 'audience must be 1-255 characters');
+  }
+  let record: ClientRecord;
+  try {
+    record = {
+      id: input.id,
+      secretHash: null,
+      accessTtl: optionalInteger('accessTtl', input.accessTtl, 1, MAX_ACCESS_TTL),
+      refreshTtl: optionalInteger('refreshTtl', input.refreshTtl, 1, MAX_REFRESH_TTL),
+      idleTtl: optionalInteger('idleTtl', input.idleTtl, 1, MAX_REFRESH_TTL),
+      reuseGrace: optionalInteger('reuseGrace', input.reuseGrace, 0, MAX_REUSE_GRACE),
+      rotate: input.rotate ?? null,
+      audience: input.audience ?? null,
+      createdAt: ctx.clock.now(),
+    };
+  } catch (error) {
+    // Range errors of operator input are request errors here, not start-up errors.
+    if (error instanceof BatonError) throw new BatonError('ERR_INVALID_REQUEST', error.message);
+    throw error;
+  }
+  const clientSecret = input.confidential === true ? randomId('cs_', 32) : undefined;
+  if (clientSecret !== undefined) record.secretHash = keyedHash(ctx.secrets.pepper, clientSecret);
+  const stored = await ctx.store.putClient(record, input.replace === true);
+  if (!stored) throw new BatonError('ERR_CONFLICT', `client ${input.id} already exists`);
+  ctx.clients.invalidate(record.id);
+  await ctx.store.appendEvent({
+    type: 'client.created',
+    at: record.createdAt,
+    sessionId: null,
+    subject: null,
+    clientId: record.id,
+    ip: null,
+    detail: input.replace === true ? 'replaced' : null,
+  });
+  return clientSecret === undefined
+    ? { client: describeClient(record) }
+    : { client: describeClient(record), clientSecret };
+}
+
+/** Creates the public `default` client when the store has none. */
+export async function ensureDefaultClient(ctx: ServiceContext): Promise<void> {
+  if ((await ctx.store.getClient(DEFAULT_CLIENT_ID)) !== undefined) return;
+  await ctx.store.putClient(
+    {
+      id: DEFAULT_CLIENT_ID,
+      secretHash: null,
+      accessTtl: null,
+      refreshTtl: null,
+      idleTtl: null,
+      reuseGrace: null,
+      rotate: null,
+      audience: null,
+      createdAt: ctx.clock.now(),
+    },
+    false,
+  );
+}
+
+/**
+ * Checks client credentials (RFC 6749 §2.3): a confidential client must prove its secret; a
+ * public client must not send one. Throws `ERR_INVALID_CLIENT`.
+ */
+export async function authenticateClient(
+  ctx: ServiceContext,
+  credentials: ClientCredentials,
+): Promise<ClientIdentity> {
+  const client = await ctx.clients.get(credentials.clientId);
+  if (client === undefined)
+    throw new BatonError('ERR_INVALID_CLIENT', 'client authentication failed', {
+      detail: 'unknown client',
+    });
+  if (client.secretHash === null) {
+    if (credentials.clientSecret !== undefined && credentials.clientSecret !== '') {
+      throw new BatonError('ERR_INVALID_CLIENT', 'client authentication failed', {
+        detail: 'public client sent a secret',
+      });
+    }
+    return { id: client.id, authenticated: false };
+  }
+  if (
+    credentials.clientSecret === undefined ||
+    !safeEqual(keyedHash(ctx.secrets.pepper, credentials.clientSecret), client.secretHash)
+  ) {
+    throw new BatonError('ERR_INVALID_CLIENT', 'client authentication failed', {
+      detail: 'bad secret',
+    });
+  }
+  return { id: client.id, authenticated: true };
+}
+
+/**
+ * Checks that `caller` may use a token of `client`: a confidential client's tokens need that
+ * client authenticated; a public client's tokens need no authentication but no other client.
+ */
+export function checkClientBinding(client: ClientRecord, caller: ClientIdentity | undefined): void {
+  if (client.secretHash !== null && (caller === undefined || !caller.authenticated)) {
+    throw new BatonError('ERR_INVALID_CLIENT', 'client authentication is required', {
+      detail: `token of confidential client ${client.id}`,
+    });
+  }
+  if (caller !== undefined && caller.id !== client.id) {
+    throw new BatonError('ERR_CLIENT_MISMATCH', 'the token was issued to another client');
+  }
+}
+
+/** Removes a client and revokes its sessions. The `default` client cannot be removed. */
+export async function deleteClient(
+  ctx: ServiceContext,
+  id: string,
+): Promise<{ revokedSessions: number }> {
+  if (id === DEFAULT_CLIENT_ID)
+    throw new BatonError('ERR_CONFLICT', 'the default client cannot be removed');
+  if ((await ctx.store.getClient(id)) === undefined)
+    throw new BatonError('ERR_NOT_FOUND', `no client ${id}`);
+  const now = ctx.clock.now();
+  const revoked = await ctx.store.revokeSessions({ clientId: id }, now, 'client_deleted');
+  await ctx.store.deleteClient(id);
+  ctx.clients.invalidate(id);
+  const event = {
+    type: 'client.deleted',
+    at: now,
+    sessionId: null,
+    subject: null,
+    clientId: id,
+    ip: null,
+    detail: `${revoked.length} sessions revoked`,
+  } as const;
+  await ctx.store.appendEvent(event);
+  ctx.events.publish(event);
+  return { revokedSessions: revoked.length };
+}

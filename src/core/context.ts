@@ -1,0 +1,20 @@
+import type { ClientCache } from './client-cache.js';
+import type { Clock } from './clock.js';
+import type { ResolvedServiceOptions } from './config.js';
+import type { EventSink } from './events.js';
+import type { Keyring } from './keyring.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { ServiceSecrets } from './secrets.js';
+import type { Store } from './store.js';
+
+/** What every core operation works with; built once by `createTokenService`. */
+export interface ServiceContext {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly options: ResolvedServiceOptions;
+  readonly secrets: ServiceSecrets;
+  readonly keyring: Keyring;
+  readonly limiter: RateLimiter;
+  readonly events: EventSink;
+  readonly clients: ClientCache;
+}

@@ -1,0 +1,88 @@
+import type { Clock } from './clock.js';
+import { MAX_ACCESS_TTL, type SigningAlg } from './config.js';
+import { BatonError } from './errors.js';
+import { generateSigningKey, loadSigningKey, type LoadedKey } from './signing-keys.js';
+import type { Store } from './store.js';
+import type { JWK } from 'jose';
+
+/** Seconds a retired key stays published and trusted: the longest access-token life plus slack. */
+export const KEY_RETENTION_TTL = MAX_ACCESS_TTL + 300;
+
+/** The signing keys in use: one active key and the retired ones still trusted. */
+export interface Keyring {
+  /** The key that signs new tokens. */
+  active(): LoadedKey;
+  /** A trusted key by `kid`, or `undefined` (unknown, or retired too long ago). */
+  find(kid: string): LoadedKey | undefined;
+  /** Every trusted key, newest first. */
+  list(): readonly LoadedKey[];
+  /** The JSON Web Key Set of the trusted asymmetric keys. */
+  jwks(): { keys: JWK[] };
+  /** Reloads keys from the store (picks up rotations made by other instances or the CLI). */
+  reload(): Promise<void>;
+  /** Retires the active key and makes a new one of `alg` active; returns the new key. */
+  rotate(alg: SigningAlg): Promise<LoadedKey>;
+}
+
+/**
+ * Loads the keyring from the store, generating the first key on first start (and a new key when
+ * the configured algorithm differs from the active key's).
+ */
+export async function createKeyring(
+  store: Store,
+  clock: Clock,
+  alg: SigningAlg,
+  keyEncryptionKey: Buffer | null,
+): Promise<{ keyring: Keyring; rotated: LoadedKey | undefined }> {
+  let keys: LoadedKey[] = [];
+  let byKid = new Map<string, LoadedKey>();
+
+  const trusted = (key: LoadedKey, now: number): boolean =>
+    key.retiredAt === null || key.retiredAt + KEY_RETENTION_TTL > now;
+
+  async function reload(): Promise<void> {
+    const now = clock.now();
+    const records = await store.listKeys();
+    const loaded = records.map((record) => loadSigningKey(record, keyEncryptionKey));
+    keys = loaded.filter((key) => trusted(key, now));
+    byKid = new Map(keys.map((key) => [key.kid, key]));
+  }
+
+  function active(): LoadedKey {
+    const key = keys.find((candidate) => candidate.retiredAt === null);
+    if (key === undefined) throw new BatonError('ERR_INTERNAL', 'no active signing key');
+    return key;
+  }
+
+  async function rotate(nextAlg: SigningAlg): Promise<LoadedKey> {
+    const record = await generateSigningKey(nextAlg, clock.now(), keyEncryptionKey);
+    await store.addKey(record, true);
+    await reload();
+    return active();
+  }
+
+  await reload();
+  if (!keys.some((key) => key.retiredAt === null)) {
+    // Several instances may start at once: addKey without retiring adds only the first key.
+    await store.addKey(await generateSigningKey(alg, clock.now(), keyEncryptionKey), false);
+    await reload();
+  }
+  const rotated = active().alg === alg ? undefined : await rotate(alg);
+
+  const keyring: Keyring = {
+    active,
+    find: (kid) => {
+      const key = byKid.get(kid);
+      return key !== undefined && trusted(key, clock.now()) ? key : undefined;
+    },
+    list: () => keys,
+    jwks: () => ({
+      keys: keys.flatMap((key) =>
+        key.publicJwk !== null && trusted(key, clock.now()) ? [key.publicJwk] : [],
+      ),
+    }),
+    reload,
+    rotate,
+  };
+  return { keyring, rotated };
+}

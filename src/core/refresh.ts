@@ -1,0 +1,253 @@
+import { checkClientBinding, type ClientIdentity } from './clients.js';
+import type { ServiceContext } from './context.js';
+import { BatonError, type ErrorCode } from './errors.js';
+import { generateRefreshToken, isWellFormedRefreshToken } from './refresh-token.js';
+import { open, retryBoxKey, seal } from './sealed-box.js';
+import { narrowScope } from './scope.js';
+import { keyedHash } from './secrets.js';
+import type { ClientRecord, NewSecurityEvent, RefreshTokenRecord, SessionRecord } from './store.js';
+import { issueTokenSet, type TokenSet } from './token-set.js';
+
+/** A refresh as every face hands it to the core. */
+export interface RefreshRequest {
+  /** The refresh token presented. */
+  refreshToken: string;
+  /** The calling client as client authentication established it; absent if none was given. */
+  client?: ClientIdentity | undefined;
+  /** A narrower scope for the new access token (RFC 6749 §6). */
+  scope?: string | undefined;
+  /** Client IP, for rate limits and security events. */
+  ip?: string | undefined;
+}
+
+/** The result of a refresh. */
+export interface RefreshResult {
+  tokens: TokenSet;
+  /** True when this was a retry inside the reuse grace, answered with the earlier response. */
+  replayed: boolean;
+}
+
+/** Failures that count against the caller's rate limits: the caller's own mistakes. */
+const COUNTED_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ERR_REFRESH_TOKEN_UNKNOWN',
+  'ERR_REFRESH_TOKEN_REUSED',
+  'ERR_SESSION_EXPIRED',
+  'ERR_SESSION_IDLE',
+  'ERR_SESSION_REVOKED',
+  'ERR_CLIENT_MISMATCH',
+  'ERR_INVALID_CLIENT',
+  'ERR_INVALID_SCOPE',
+]);
+
+/** A rotation lost to a concurrent one: read the session again and decide afresh. */
+const LOST_RACE = Symbol('lost race');
+
+// A lost race is followed by a re-read that sees the winner, so two passes settle every refresh.
+const MAX_PASSES = 3;
+
+/**
+ * Refreshes a session (SPEC section 2): rotation, idempotent retry inside the reuse grace, reuse
+ * detection, lifetimes, and exactly one winner among concurrent refreshes of one token.
+ */
+export async function refresh(
+  ctx: ServiceContext,
+  request: RefreshRequest,
+): Promise<RefreshResult> {
+  const now = ctx.clock.now();
+  const limits = ctx.options.rateLimit;
+  const ipKey = request.ip === undefined ? undefined : `ip:${request.ip}`;
+  if (ipKey !== undefined) await enforceLimit(ctx, ipKey, limits.ipFailures, now);
+
+  let session: SessionRecord | undefined;
+  try {
+    if (!isWellFormedRefreshToken(request.refreshToken)) throw unknownToken();
+    const hash = keyedHash(ctx.secrets.pepper, request.refreshToken);
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      const found = await ctx.store.findRefreshToken(hash);
+      if (found === undefined) throw unknownToken();
+      if (session === undefined)
+        await enforceLimit(ctx, `session:${found.session.id}`, limits.sessionFailures, now);
+      session = found.session;
+      const result = await refreshFound(ctx, request, found.token, found.session, now);
+      if (result !== LOST_RACE) return result;
+    }
+    throw new BatonError('ERR_INTERNAL', 'the refresh did not settle', {
+      detail: 'rotation conflict persisted',
+    });
+  } catch (error) {
+    if (error instanceof BatonError && COUNTED_FAILURES.has(error.code)) {
+      await recordFailure(ctx, error, ipKey, session, request.ip, now);
+    }
+    throw error;
+  }
+}
+
+async function refreshFound(
+  ctx: ServiceContext,
+  request: RefreshRequest,
+  token: RefreshTokenRecord,
+  session: SessionRecord,
+  now: number,
+): Promise<RefreshResult | typeof LOST_RACE> {
+  const client = await ctx.clients.get(session.clientId);
+  if (client === undefined)
+    throw new BatonError('ERR_SESSION_REVOKED', 'the session has been revoked', {
+      detail: 'client removed',
+    });
+  checkClientBinding(client, request.client);
+  if (session.revokedAt !== null)
+    throw new BatonError('ERR_SESSION_REVOKED', 'the session has been revoked');
+  if (now >= session.expiresAt)
+    throw new BatonError('ERR_SESSION_EXPIRED', 'the session has expired');
+  if (now >= session.lastActiveAt + session.idleTtl) {
+    throw new BatonError(
+      'ERR_SESSION_IDLE',
+      'the session expired after a period without refreshes',
+    );
+  }
+  const scope = narrowScope(session.scope, request.scope);
+  const grace = client.reuseGrace ?? ctx.options.reuseGrace;
+  const inGrace = session.rotatedAt !== null && now - session.rotatedAt <= grace;
+
+  if (session.rotate && token.generation < session.generation) {
+    // A used token: the same answer again while its successor is unused and the grace lasts,
+    // otherwise somebody else holds this family: end it.
+    if (inGrace && token.generation === session.generation - 1) return replay(request, session);
+    return detectReuse(ctx, request, token, session, now);
+  }
+  // Without rotation the token never becomes used; refreshes inside the grace share one answer,
+  // so that tabs refreshing together do not retire each other's access tokens.
+  if (!session.rotate && inGrace) return replay(request, session);
+  return rotate(ctx, request, session, client, scope, now);
+}
+
+async function rotate(
+  ctx: ServiceContext,
+  request: RefreshRequest,
+  session: SessionRecord,
+  client: ClientRecord,
+  scope: string,
+  now: number,
+): Promise<RefreshResult | typeof LOST_RACE> {
+  const generation = session.generation + 1;
+  const refreshToken = session.rotate ? generateRefreshToken() : null;
+  // Sign before the atomic write, so that the retry box exists from the moment the token is used.
+  const tokens = issueTokenSet(ctx, session, client, { generation, scope, refreshToken, now });
+  const retryBox = seal(
+    retryBoxKey(request.refreshToken),
+    Buffer.from(JSON.stringify(tokens)),
+    boxAad(session.id, generation),
+  );
+  const rotated = await ctx.store.rotate({
+    sessionId: session.id,
+    fromGeneration: session.generation,
+    toGeneration: generation,
+    at: now,
+    retryBox,
+    nextToken:
+      refreshToken === null
+        ? null
+        : {
+            hash: keyedHash(ctx.secrets.pepper, refreshToken),
+            sessionId: session.id,
+            generation,
+            createdAt: now,
+          },
+  });
+  return rotated ? { tokens, replayed: false } : LOST_RACE;
+}
+
+function replay(request: RefreshRequest, session: SessionRecord): RefreshResult {
+  const plaintext =
+    session.retryBox === null
+      ? undefined
+      : open(
+          retryBoxKey(request.refreshToken),
+          session.retryBox,
+          boxAad(session.id, session.generation),
+        );
+  if (plaintext === undefined) {
+    // Only the token presented for the last refresh can open the box; a hash match makes this
+    // unreachable short of corrupted data.
+    throw new BatonError('ERR_INTERNAL', 'the earlier response cannot be recovered', {
+      detail: 'retry box did not open',
+    });
+  }
+  return { tokens: JSON.parse(plaintext.toString('utf8')) as TokenSet, replayed: true };
+}
+
+async function detectReuse(
+  ctx: ServiceContext,
+  request: RefreshRequest,
+  token: RefreshTokenRecord,
+  session: SessionRecord,
+  now: number,
+): Promise<never> {
+  const event: NewSecurityEvent = {
+    type: 'refresh_token.reused',
+    at: now,
+    sessionId: session.id,
+    subject: session.subject,
+    clientId: session.clientId,
+    ip: request.ip ?? null,
+    detail: `generation ${token.generation} presented at generation ${session.generation}`,
+  };
+  if (await ctx.store.revokeSession(session.id, now, 'reuse', event)) ctx.events.publish(event);
+  throw new BatonError(
+    'ERR_REFRESH_TOKEN_REUSED',
+    'the refresh token was already used; the session has been revoked',
+  );
+}
+
+async function enforceLimit(
+  ctx: ServiceContext,
+  key: string,
+  limit: number,
+  now: number,
+): Promise<void> {
+  if (limit === 0) return;
+  const retryAfter = await ctx.limiter.retryAfter(key, limit, ctx.options.rateLimit.windowTtl, now);
+  if (retryAfter > 0) {
+    throw new BatonError('ERR_RATE_LIMITED', 'too many failed refreshes; try again later', {
+      retryAfter,
+      detail: key,
+    });
+  }
+}
+
+async function recordFailure(
+  ctx: ServiceContext,
+  error: BatonError,
+  ipKey: string | undefined,
+  session: SessionRecord | undefined,
+  ip: string | undefined,
+  now: number,
+): Promise<void> {
+  const { windowTtl } = ctx.options.rateLimit;
+  if (ipKey !== undefined) await ctx.limiter.hit(ipKey, windowTtl, now);
+  if (session === undefined) return;
+  await ctx.limiter.hit(`session:${session.id}`, windowTtl, now);
+  // Reuse has its own event; failures without a known session are only counted, so that
+  // sprayed garbage cannot fill the event table.
+  if (error.code === 'ERR_REFRESH_TOKEN_REUSED') return;
+  const event: NewSecurityEvent = {
+    type: 'refresh.failed',
+    at: now,
+    sessionId: session.id,
+    subject: session.subject,
+    clientId: session.clientId,
+    ip: ip ?? null,
+    detail: error.reason,
+  };
+  await ctx.store.appendEvent(event);
+  ctx.events.publish(event);
+}
+
+function unknownToken(): BatonError {
+  return new BatonError('ERR_REFRESH_TOKEN_UNKNOWN', 'the refresh token is not valid');
+}
+
+/** Binds a retry box to its session and generation. */
+function boxAad(sessionId: string, generation: number): string {
+  return `${sessionId}:${generation}`;
+}

@@ -1,0 +1,236 @@
+/**
+ * The storage contract. Every backend (memory, SQLite, PostgreSQL) implements {@link Store};
+ * `test/stores/conformance.ts` pins the contract down against each of them.
+ *
+ * All times are epoch seconds (names ending `At`); durations are seconds (names ending `Ttl`).
+ * A store never sees a token in plain text: refresh tokens arrive as keyed hashes, and the
+ * retry box is ciphertext under a key only the presented token can derive.
+ */
+
+/** A registered application. Nullable settings fall back to the service defaults. */
+export interface ClientRecord {
+  id: string;
+  /** HMAC-SHA-256 of the client secret (base64url); `null` for a public client. */
+  secretHash: string | null;
+  /** Access-token lifetime in seconds for new sessions of this client. */
+  accessTtl: number | null;
+  /** Absolute session lifetime in seconds for new sessions of this client. */
+  refreshTtl: number | null;
+  /** Idle lifetime in seconds for new sessions of this client. */
+  idleTtl: number | null;
+  /** Reuse-grace window in seconds for this client's refreshes. */
+  reuseGrace: number | null;
+  /** Whether new sessions of this client rotate refresh tokens. */
+  rotate: boolean | null;
+  /** `aud` of this client's access tokens; the issuer when `null`. */
+  audience: string | null;
+  createdAt: number;
+}
+
+/** One sign-in of one subject on one client: the refresh-token family. */
+export interface SessionRecord {
+  id: string;
+  subject: string;
+  clientId: string;
+  /** Space-delimited scope granted at sign-in. */
+  scope: string;
+  /** Custom claims copied into every access token of the session. */
+  claims: Record<string, unknown>;
+  createdAt: number;
+  /** Absolute end of the session (epoch seconds); never extended. */
+  expiresAt: number;
+  /** Seconds without a refresh after which the session ends. */
+  idleTtl: number;
+  /** Lifetime in seconds of the session's access tokens. */
+  accessTtl: number;
+  /** Whether refreshes rotate the refresh token (fixed when the session starts). */
+  rotate: boolean;
+  /** Time of the last refresh (or of the sign-in). */
+  lastActiveAt: number;
+  /** Number of refreshes so far; access tokens of earlier generations are inactive. */
+  generation: number;
+  /** Time of the last refresh; `null` before the first. */
+  rotatedAt: number | null;
+  /**
+   * The last refresh's response, sealed under a key derived from the refresh token that was
+   * presented for it; replayed to a retry inside the reuse grace.
+   */
+  retryBox: Uint8Array | null;
+  revokedAt: number | null;
+  revokeReason: string | null;
+}
+
+/** A refresh token as stored: only its keyed hash. */
+export interface RefreshTokenRecord {
+  /** HMAC-SHA-256 of the token under the server pepper (base64url). */
+  hash: string;
+  sessionId: string;
+  /** Session generation the token was issued at; it is used once the session moves past it. */
+  generation: number;
+  createdAt: number;
+}
+
+/** A signing key. `privateKey` is a JWK, sealed when a master secret is configured. */
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  /** Public JWK as JSON (`null` for HS256, whose key is secret). */
+  publicJwk: string | null;
+  /** Private JWK as JSON, or `sealed:…` ciphertext of it. */
+  privateKey: string;
+  createdAt: number;
+  /** When the key stopped signing; `null` for the active key. */
+  retiredAt: number | null;
+}
+
+/** Types of security events. */
+export type SecurityEventType =
+  | 'refresh_token.reused'
+  | 'refresh.failed'
+  | 'session.revoked'
+  | 'access_token.revoked'
+  | 'key.rotated'
+  | 'client.created'
+  | 'client.deleted';
+
+/** An append-only security record. */
+export interface SecurityEvent {
+  /** Increasing id assigned by the store (0 before it is stored). */
+  id: number;
+  type: SecurityEventType;
+  at: number;
+  sessionId: string | null;
+  subject: string | null;
+  clientId: string | null;
+  ip: string | null;
+  /** Short machine-readable detail such as a failure reason or a key id. */
+  detail: string | null;
+}
+
+/** An event as the core hands it to the store. */
+export type NewSecurityEvent = Omit<SecurityEvent, 'id'>;
+
+/** What a refresh changes, applied only if the session is still at `fromGeneration`. */
+export interface RotateOperation {
+  sessionId: string;
+  fromGeneration: number;
+  toGeneration: number;
+  /** Time of the refresh; also the new `lastActiveAt` and `rotatedAt`. */
+  at: number;
+  retryBox: Uint8Array;
+  /** The successor refresh token; `null` when the session does not rotate. */
+  nextToken: RefreshTokenRecord | null;
+}
+
+/** Filter of {@link Store.listSessions}. */
+export interface SessionQuery {
+  subject?: string;
+  clientId?: string;
+  /** Only sessions whose id sorts after this one (pagination cursor). */
+  after?: string;
+  limit: number;
+}
+
+/** Filter of {@link Store.listEvents}. */
+export interface EventQuery {
+  type?: SecurityEventType;
+  /** Only events at or after this time (epoch seconds). */
+  since?: number;
+  /** Only events with a larger id (for following). */
+  afterId?: number;
+  limit: number;
+}
+
+/** Which sessions a bulk revocation ends. */
+export type SessionFilter = { subject: string } | { clientId: string };
+
+/** Rows removed by one {@link Store.sweep} call. */
+export interface SweepResult {
+  sessions: number;
+  revokedAccessTokens: number;
+  events: number;
+  keys: number;
+}
+
+/** Cut-offs of one {@link Store.sweep} call, in epoch seconds. */
+export interface SweepCutoffs {
+  /** Delete sessions (and their refresh tokens) that ended before this time. */
+  sessionsEndedBefore: number;
+  /** Delete revoked access-token ids whose token expired before this time. */
+  accessTokensExpiredBefore: number;
+  /** Delete events older than this time. */
+  eventsBefore: number;
+  /** Delete keys retired before this time. */
+  keysRetiredBefore: number;
+  /** At most this many rows of each kind. */
+  limit: number;
+}
+
+/**
+ * The adapter contract between the core and a database. Each method is one atomic operation.
+ * Methods reject with `BatonError('ERR_STORE_UNAVAILABLE')` when the database cannot be reached.
+ */
+export interface Store {
+  /** Backend name for logs and `/readyz` (`memory`, `sqlite`, …). */
+  readonly kind: string;
+  /** Resolves when the database answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Value of a metadata key. */
+  getMeta(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key` unless a value is already there; returns the stored value. */
+  initMeta(key: string, value: string): Promise<string>;
+  /** Replaces the value of a metadata key. */
+  setMeta(key: string, value: string): Promise<void>;
+
+  getClient(id: string): Promise<ClientRecord | undefined>;
+  listClients(): Promise<ClientRecord[]>;
+  /** Inserts a client; with `replace`, overwrites one of the same id. False if it exists. */
+  putClient(client: ClientRecord, replace: boolean): Promise<boolean>;
+  /** Removes a client; false when there was none. */
+  deleteClient(id: string): Promise<boolean>;
+
+  /** Inserts a session together with its first refresh token. */
+  createSession(session: SessionRecord, token: RefreshTokenRecord): Promise<void>;
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  /** Sessions ordered by id. */
+  listSessions(query: SessionQuery): Promise<SessionRecord[]>;
+  /** The refresh token with this hash and its session. */
+  findRefreshToken(
+    hash: string,
+  ): Promise<{ token: RefreshTokenRecord; session: SessionRecord } | undefined>;
+  /**
+   * The refresh, atomically: if the session is at `fromGeneration`, not revoked, not expired and
+   * not idle at `at`, move it to `toGeneration`, store the retry box and insert `nextToken`.
+   * Returns false (changing nothing) when any condition fails: exactly one of many concurrent
+   * rotations of one generation succeeds.
+   */
+  rotate(operation: RotateOperation): Promise<boolean>;
+  /**
+   * Revokes a session if it is not revoked yet, appending `event` in the same transaction.
+   * Returns false when it was already revoked or does not exist.
+   */
+  revokeSession(id: string, at: number, reason: string, event?: NewSecurityEvent): Promise<boolean>;
+  /** Revokes every unrevoked session matching the filter; returns their ids. */
+  revokeSessions(filter: SessionFilter, at: number, reason: string): Promise<string[]>;
+
+  /** Marks an access token id revoked until `expiresAt`. */
+  revokeAccessToken(jti: string, expiresAt: number): Promise<void>;
+  isAccessTokenRevoked(jti: string): Promise<boolean>;
+
+  /** All stored signing keys, newest first. */
+  listKeys(): Promise<SigningKeyRecord[]>;
+  /**
+   * Adds an active key. With `retire`, first retires the active keys at `key.createdAt`;
+   * without it, adds the key only when there is no active key (returns false otherwise).
+   */
+  addKey(key: SigningKeyRecord, retire: boolean): Promise<boolean>;
+
+  appendEvent(event: NewSecurityEvent): Promise<void>;
+  /** Events ordered by id, oldest first. */
+  listEvents(query: EventQuery): Promise<SecurityEvent[]>;
+
+  /** Deletes rows past their retention; bounded by `cutoffs.limit` per kind. */
+  sweep(cutoffs: SweepCutoffs): Promise<SweepResult>;
+}

@@ -1,0 +1,198 @@
+import type { JWK } from 'jose';
+import { loadAdminToken, type AdminTokenVerifier } from './admin-token.js';
+import { checkAccessToken, type CheckedAccessToken } from './check-access-token.js';
+import { createClientCache } from './client-cache.js';
+import {
+  authenticateClient,
+  createClient,
+  deleteClient,
+  describeClient,
+  ensureDefaultClient,
+  type ClientCredentials,
+  type ClientIdentity,
+  type ClientInput,
+  type ClientView,
+} from './clients.js';
+import { systemClock, type Clock } from './clock.js';
+import {
+  resolveServiceOptions,
+  type ResolvedServiceOptions,
+  type ServiceOptions,
+} from './config.js';
+import type { ServiceContext } from './context.js';
+import { silentEventSink, type EventSink } from './events.js';
+import { introspect, type Introspection } from './introspect.js';
+import { issueSession, type IssueSessionInput } from './issue-session.js';
+import { createKeyring, KEY_RETENTION_TTL } from './keyring.js';
+import { createMemoryRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { refresh, type RefreshRequest, type RefreshResult } from './refresh.js';
+import { revokeSession, revokeSessions, revokeToken, type RevokeReason } from './revoke.js';
+import { loadServiceSecrets } from './service-secrets.js';
+import { describeSession, type SessionView } from './session-view.js';
+import type { LoadedKey } from './signing-keys.js';
+import type {
+  EventQuery,
+  NewSecurityEvent,
+  SecurityEvent,
+  SessionQuery,
+  SigningKeyRecord,
+  Store,
+  SweepResult,
+} from './store.js';
+import { sweep } from './sweep.js';
+import type { TokenSet } from './token-set.js';
+
+/** What `createTokenService` needs: the options plus the parts it talks to the world through. */
+export interface TokenServiceOptions extends ServiceOptions {
+  store: Store;
+  clock?: Clock;
+  limiter?: RateLimiter;
+  events?: EventSink;
+  /** The admin token; generated into the store on first start when absent. */
+  adminToken?: string;
+}
+
+/** A signing key as operators see it. Times are epoch seconds. */
+export interface KeyView {
+  kid: string;
+  alg: string;
+  status: 'active' | 'retired';
+  createdAt: number;
+  retiredAt: number | null;
+  /** Until when a retired key stays in the JWKS; `null` for the active key. */
+  publishedUntil: number | null;
+}
+
+/** The token service: one core that every face (OAuth, admin, dialects, CLI) calls. */
+export interface TokenService {
+  readonly options: ResolvedServiceOptions;
+  readonly store: Store;
+  /** The admin token generated on this start, to be shown once; otherwise `undefined`. */
+  readonly generatedAdminToken: string | undefined;
+
+  refresh(request: RefreshRequest): Promise<RefreshResult>;
+  issueSession(input: IssueSessionInput): Promise<TokenSet & { refreshToken: string }>;
+  authenticateClient(credentials: ClientCredentials): Promise<ClientIdentity>;
+  introspect(token: string): Promise<Introspection>;
+  checkAccessToken(token: string): Promise<CheckedAccessToken>;
+  revokeToken(token: string, caller: ClientIdentity | undefined, ip?: string): Promise<void>;
+  revokeSession(id: string, reason: RevokeReason, ip?: string): Promise<boolean>;
+  revokeSubject(subject: string): Promise<number>;
+  getSession(id: string): Promise<SessionView | undefined>;
+  listSessions(query: SessionQuery): Promise<SessionView[]>;
+
+  createClient(input: ClientInput): Promise<{ client: ClientView; clientSecret?: string }>;
+  listClients(): Promise<ClientView[]>;
+  deleteClient(id: string): Promise<{ revokedSessions: number }>;
+
+  listKeys(): Promise<KeyView[]>;
+  rotateKeys(): Promise<KeyView>;
+  jwks(): { keys: JWK[] };
+  reloadKeys(): Promise<void>;
+
+  listEvents(query: EventQuery): Promise<SecurityEvent[]>;
+  verifyAdminToken(token: string): boolean;
+  /** One sweep batch; see `sweep`. */
+  sweep(): Promise<SweepResult & { more: boolean }>;
+  /** Resolves when the store answers. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function keyView(key: Pick<SigningKeyRecord, 'kid' | 'alg' | 'createdAt' | 'retiredAt'>): KeyView {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    status: key.retiredAt === null ? 'active' : 'retired',
+    createdAt: key.createdAt,
+    retiredAt: key.retiredAt,
+    publishedUntil: key.retiredAt === null ? null : key.retiredAt + KEY_RETENTION_TTL,
+  };
+}
+
+/**
+ * Creates the token service over a store: validates the options (throwing `ERR_INVALID_CONFIG`
+ * with one clear line), loads the secrets, the keys and the admin token, and makes sure the
+ * `default` client exists.
+ *
+ * @example const service = await createTokenService({ issuer: 'http://localhost:8080', store })
+ */
+export async function createTokenService(options: TokenServiceOptions): Promise<TokenService> {
+  const resolved = resolveServiceOptions(options);
+  const { store } = options;
+  const clock = options.clock ?? systemClock;
+  const events = options.events ?? silentEventSink;
+  const secrets = await loadServiceSecrets(store, resolved.secret);
+  const { keyring, rotated } = await createKeyring(
+    store,
+    clock,
+    resolved.alg,
+    secrets.keyEncryptionKey,
+  );
+  const admin: { verifier: AdminTokenVerifier; generated: string | undefined } =
+    await loadAdminToken(store, options.adminToken);
+  const ctx: ServiceContext = {
+    store,
+    clock,
+    options: resolved,
+    secrets,
+    keyring,
+    limiter: options.limiter ?? createMemoryRateLimiter(),
+    events,
+    clients: createClientCache(store, clock),
+  };
+  await ensureDefaultClient(ctx);
+
+  async function recordKeyRotation(key: LoadedKey): Promise<void> {
+    const event: NewSecurityEvent = {
+      type: 'key.rotated',
+      at: key.createdAt,
+      sessionId: null,
+      subject: null,
+      clientId: null,
+      ip: null,
+      detail: key.kid,
+    };
+    await store.appendEvent(event);
+    events.publish(event);
+  }
+  if (rotated !== undefined) await recordKeyRotation(rotated);
+
+  return {
+    options: resolved,
+    store,
+    generatedAdminToken: admin.generated,
+    refresh: (request) => refresh(ctx, request),
+    issueSession: (input) => issueSession(ctx, input),
+    authenticateClient: (credentials) => authenticateClient(ctx, credentials),
+    introspect: (token) => introspect(ctx, token),
+    checkAccessToken: (token) => checkAccessToken(ctx, token),
+    revokeToken: (token, caller, ip) => revokeToken(ctx, token, caller, ip),
+    revokeSession: (id, reason, ip) => revokeSession(ctx, id, reason, ip),
+    revokeSubject: (subject) => revokeSessions(ctx, { subject }, 'subject'),
+    async getSession(id) {
+      const session = await store.getSession(id);
+      return session === undefined ? undefined : describeSession(session, clock.now());
+    },
+    async listSessions(query) {
+      const now = clock.now();
+      return (await store.listSessions(query)).map((session) => describeSession(session, now));
+    },
+    createClient: (input) => createClient(ctx, input),
+    listClients: async () => (await store.listClients()).map(describeClient),
+    deleteClient: (id) => deleteClient(ctx, id),
+    listKeys: async () => (await store.listKeys()).map(keyView),
+    async rotateKeys() {
+      const key = await keyring.rotate(resolved.alg);
+      await recordKeyRotation(key);
+      return keyView(key);
+    },
+    jwks: () => keyring.jwks(),
+    reloadKeys: () => keyring.reload(),
+    listEvents: (query) => store.listEvents(query),
+    verifyAdminToken: (token) => admin.verifier.verify(token),
+    sweep: () => sweep(ctx),
+    ready: () => store.ping(),
+    close: () => store.close(),
+  };
+}

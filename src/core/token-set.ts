@@ -1,0 +1,74 @@
+import { signAccessToken } from './access-token.js';
+import type { ServiceContext } from './context.js';
+import { randomId } from './random-id.js';
+import type { ClientRecord, SessionRecord } from './store.js';
+
+/** What a sign-in or a refresh hands to the client; each face renders it in its own format. */
+export interface TokenSet {
+  accessToken: string;
+  tokenType: 'Bearer';
+  /** Seconds the access token lives from issue. */
+  expiresIn: number;
+  accessExpiresAt: number;
+  /** The new refresh token; `null` when the session does not rotate (keep the one you have). */
+  refreshToken: string | null;
+  /** When the refresh token stops working unless used: idle limit or session end, the earlier. */
+  refreshExpiresAt: number;
+  /** Absolute end of the session. */
+  sessionExpiresAt: number;
+  scope: string;
+  sessionId: string;
+  subject: string;
+  clientId: string;
+  /** Session generation of the access token. */
+  generation: number;
+}
+
+/** Parameters of {@link issueTokenSet}. */
+export interface IssueTokenSetParams {
+  generation: number;
+  scope: string;
+  refreshToken: string | null;
+  now: number;
+}
+
+/**
+ * Signs the access token of `session` at `generation` and assembles the token set. The access
+ * token never outlives the session.
+ */
+export function issueTokenSet(
+  ctx: ServiceContext,
+  session: SessionRecord,
+  client: ClientRecord,
+  params: IssueTokenSetParams,
+): TokenSet {
+  const { now, generation, scope } = params;
+  const accessExpiresAt = Math.min(now + session.accessTtl, session.expiresAt);
+  const accessToken = signAccessToken(ctx.keyring.active(), {
+    ...session.claims,
+    iss: ctx.options.issuer,
+    sub: session.subject,
+    aud: client.audience ?? ctx.options.issuer,
+    exp: accessExpiresAt,
+    iat: now,
+    jti: randomId('', 16),
+    sid: session.id,
+    client_id: session.clientId,
+    ...(scope === '' ? {} : { scope }),
+    gen: generation,
+  });
+  return {
+    accessToken,
+    tokenType: 'Bearer',
+    expiresIn: accessExpiresAt - now,
+    accessExpiresAt,
+    refreshToken: params.refreshToken,
+    refreshExpiresAt: Math.min(session.expiresAt, now + session.idleTtl),
+    sessionExpiresAt: session.expiresAt,
+    scope,
+    sessionId: session.id,
+    subject: session.subject,
+    clientId: session.clientId,
+    generation,
+  };
+}

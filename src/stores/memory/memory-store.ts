@@ -1,0 +1,232 @@
+import { BatonError } from '../../core/errors.js';
+import type {
+  ClientRecord,
+  EventQuery,
+  NewSecurityEvent,
+  RefreshTokenRecord,
+  RotateOperation,
+  SecurityEvent,
+  SessionFilter,
+  SessionQuery,
+  SessionRecord,
+  SigningKeyRecord,
+  Store,
+  SweepCutoffs,
+  SweepResult,
+} from '../../core/store.js';
+
+const copySession = (session: SessionRecord): SessionRecord => ({
+  ...session,
+  claims: structuredClone(session.claims),
+  retryBox: session.retryBox === null ? null : Uint8Array.from(session.retryBox),
+});
+
+const endOf = (session: SessionRecord): number =>
+  session.revokedAt ?? Math.min(session.expiresAt, session.lastActiveAt + session.idleTtl);
+
+/**
+ * A store in process memory, for tests and throw-away runs. Every method runs to completion
+ * without awaiting, which makes each one atomic on Node's single thread.
+ */
+export function createMemoryStore(): Store {
+  const meta = new Map<string, string>();
+  const clients = new Map<string, ClientRecord>();
+  const sessions = new Map<string, SessionRecord>();
+  const tokens = new Map<string, RefreshTokenRecord>();
+  const tokensBySession = new Map<string, Set<string>>();
+  const revokedJtis = new Map<string, number>();
+  const keys: SigningKeyRecord[] = [];
+  const events: SecurityEvent[] = [];
+  let nextEventId = 1;
+  let closed = false;
+
+  function addToken(token: RefreshTokenRecord): void {
+    tokens.set(token.hash, { ...token });
+    let set = tokensBySession.get(token.sessionId);
+    if (set === undefined) tokensBySession.set(token.sessionId, (set = new Set()));
+    set.add(token.hash);
+  }
+
+  function append(event: NewSecurityEvent): void {
+    events.push({ ...event, id: nextEventId++ });
+  }
+
+  const store: Store = {
+    kind: 'memory',
+    ping: async () => undefined,
+    close: async () => {
+      closed = true;
+    },
+
+    getMeta: async (key) => meta.get(key),
+    async initMeta(key, value) {
+      if (!meta.has(key)) meta.set(key, value);
+      return meta.get(key) as string;
+    },
+    async setMeta(key, value) {
+      meta.set(key, value);
+    },
+
+    getClient: async (id) => {
+      const client = clients.get(id);
+      return client === undefined ? undefined : { ...client };
+    },
+    listClients: async () =>
+      [...clients.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((c) => ({ ...c })),
+    async putClient(client, replace) {
+      if (clients.has(client.id) && !replace) return false;
+      clients.set(client.id, { ...client });
+      return true;
+    },
+    deleteClient: async (id) => clients.delete(id),
+
+    async createSession(session, token) {
+      sessions.set(session.id, copySession(session));
+      addToken(token);
+    },
+    getSession: async (id) => {
+      const session = sessions.get(id);
+      return session === undefined ? undefined : copySession(session);
+    },
+    async listSessions(query: SessionQuery) {
+      return [...sessions.values()]
+        .filter(
+          (s) =>
+            (query.subject === undefined || s.subject === query.subject) &&
+            (query.clientId === undefined || s.clientId === query.clientId) &&
+            (query.after === undefined || s.id > query.after),
+        )
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .slice(0, query.limit)
+        .map(copySession);
+    },
+    async findRefreshToken(hash) {
+      const token = tokens.get(hash);
+      const session = token === undefined ? undefined : sessions.get(token.sessionId);
+      if (token === undefined || session === undefined) return undefined;
+      return { token: { ...token }, session: copySession(session) };
+    },
+    async rotate(op: RotateOperation) {
+      const session = sessions.get(op.sessionId);
+      if (
+        session === undefined ||
+        session.generation !== op.fromGeneration ||
+        session.revokedAt !== null ||
+        session.expiresAt <= op.at ||
+        session.lastActiveAt + session.idleTtl <= op.at
+      ) {
+        return false;
+      }
+      session.generation = op.toGeneration;
+      session.lastActiveAt = op.at;
+      session.rotatedAt = op.at;
+      session.retryBox = Uint8Array.from(op.retryBox);
+      if (op.nextToken !== null) addToken(op.nextToken);
+      return true;
+    },
+    async revokeSession(id, at, reason, event) {
+      const session = sessions.get(id);
+      if (session === undefined || session.revokedAt !== null) return false;
+      session.revokedAt = at;
+      session.revokeReason = reason;
+      if (event !== undefined) append(event);
+      return true;
+    },
+    async revokeSessions(filter: SessionFilter, at, reason) {
+      const ids: string[] = [];
+      for (const session of sessions.values()) {
+        const matches =
+          'subject' in filter
+            ? session.subject === filter.subject
+            : session.clientId === filter.clientId;
+        if (matches && session.revokedAt === null) {
+          session.revokedAt = at;
+          session.revokeReason = reason;
+          ids.push(session.id);
+        }
+      }
+      return ids.sort();
+    },
+
+    async revokeAccessToken(jti, expiresAt) {
+      revokedJtis.set(jti, Math.max(expiresAt, revokedJtis.get(jti) ?? 0));
+    },
+    isAccessTokenRevoked: async (jti) => revokedJtis.has(jti),
+
+    listKeys: async () =>
+      [...keys]
+        .sort((a, b) => b.createdAt - a.createdAt || (a.kid < b.kid ? 1 : -1))
+        .map((k) => ({ ...k })),
+    async addKey(key, retire) {
+      const active = keys.filter((k) => k.retiredAt === null);
+      if (!retire && active.length > 0) return false;
+      for (const k of active) k.retiredAt = key.createdAt;
+      keys.push({ ...key, retiredAt: null });
+      return true;
+    },
+
+    appendEvent: async (event) => append(event),
+    async listEvents(query: EventQuery) {
+      return events
+        .filter(
+          (e) =>
+            (query.type === undefined || e.type === query.type) &&
+            (query.since === undefined || e.at >= query.since) &&
+            (query.afterId === undefined || e.id > query.afterId),
+        )
+        .slice(0, query.limit)
+        .map((e) => ({ ...e }));
+    },
+
+    async sweep(cutoffs: SweepCutoffs): Promise<SweepResult> {
+      const result: SweepResult = { sessions: 0, revokedAccessTokens: 0, events: 0, keys: 0 };
+      for (const session of sessions.values()) {
+        if (result.sessions >= cutoffs.limit) break;
+        if (endOf(session) >= cutoffs.sessionsEndedBefore) continue;
+        for (const hash of tokensBySession.get(session.id) ?? []) tokens.delete(hash);
+        tokensBySession.delete(session.id);
+        sessions.delete(session.id);
+        result.sessions++;
+      }
+      for (const [jti, expiresAt] of revokedJtis) {
+        if (result.revokedAccessTokens >= cutoffs.limit) break;
+        if (expiresAt < cutoffs.accessTokensExpiredBefore) {
+          revokedJtis.delete(jti);
+          result.revokedAccessTokens++;
+        }
+      }
+      while (
+        result.events < cutoffs.limit &&
+        events.length > 0 &&
+        (events[0] as SecurityEvent).at < cutoffs.eventsBefore
+      ) {
+        events.shift();
+        result.events++;
+      }
+      for (let i = keys.length - 1; i >= 0 && result.keys < cutoffs.limit; i--) {
+        const key = keys[i] as SigningKeyRecord;
+        if (key.retiredAt !== null && key.retiredAt < cutoffs.keysRetiredBefore) {
+          keys.splice(i, 1);
+          result.keys++;
+        }
+      }
+      return result;
+    },
+  };
+  // Like a real database, a closed store refuses every call.
+  return Object.fromEntries(
+    Object.entries(store).map(([name, value]) => [
+      name,
+      typeof value !== 'function' || name === 'close'
+        ? value
+        : (...args: unknown[]) =>
+            closed
+              ? Promise.reject(
+                  new BatonError('ERR_STORE_UNAVAILABLE', 'the store is unavailable', {
+                    detail: 'closed',
+                  }),
+                )
+              : (value as (...a: unknown[]) => Promise<unknown>).apply(store, args),
+    ]),
+  ) as unknown as Store;
+}

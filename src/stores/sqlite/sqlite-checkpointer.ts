@@ -1,0 +1,56 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+// The worker is evaluated from source so that it runs unchanged from src/ (tests) and dist/.
+const WORKER_SOURCE = `
+const { workerData, parentPort } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path, { fileMustExist: true });
+db.pragma('busy_timeout = 0');
+db.pragma('synchronous = ' + workerData.synchronous);
+const checkpoint = () => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy or closing: next tick */ }
+};
+const timer = setInterval(checkpoint, workerData.intervalMs);
+parentPort.on('message', () => {
+  clearInterval(timer);
+  checkpoint();
+  db.close();
+  parentPort.close();
+});
+`;
+
+/** A background thread that copies WAL pages into the database file. */
+export interface Checkpointer {
+  /** Runs a last checkpoint and stops the thread. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the checkpoint thread for a WAL database. Checkpoints copy pages and fsync the database
+ * file; on the event loop they stall every request (the reason a naive SQLite rotation has a
+ * 40 ms p99), so the serving connection turns automatic checkpoints off and this thread does
+ * them with a connection of its own. PASSIVE checkpoints never block the writer.
+ */
+export function startCheckpointer(
+  path: string,
+  synchronous: string,
+  intervalMs = 200,
+): Checkpointer {
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { driver, path, synchronous, intervalMs },
+  });
+  worker.unref();
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  // A failing checkpointer must not take the server down; the serving connection still works
+  // and the WAL is checkpointed when the database closes.
+  worker.on('error', () => undefined);
+  return {
+    async stop() {
+      worker.postMessage('stop');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,487 @@
+import Database from 'better-sqlite3';
+import { BatonError } from '../../core/errors.js';
+import type {
+  ClientRecord,
+  EventQuery,
+  NewSecurityEvent,
+  RefreshTokenRecord,
+  RotateOperation,
+  SecurityEvent,
+  SessionFilter,
+  SessionQuery,
+  SessionRecord,
+  SigningKeyRecord,
+  Store,
+  SweepCutoffs,
+  SweepResult,
+} from '../../core/store.js';
+import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
+import { migrateSqlite } from './sqlite-migrations.js';
+
+/** Options of {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file, or `:memory:`. */
+  path: string;
+  /**
+   * `normal` (default) survives any process crash, `kill -9` included; the last commits before
+   * a power loss may roll back. `full` also survives power loss, at an fsync per commit.
+   */
+  synchronous?: 'normal' | 'full';
+  /** Checkpoint on a background thread (default true; off for short-lived CLI commands). */
+  backgroundCheckpoints?: boolean;
+  /** Apply pending migrations when opening (default true). */
+  migrate?: boolean;
+}
+
+interface SessionRow {
+  id: string;
+  subject: string;
+  client_id: string;
+  scope: string;
+  claims: string;
+  created_at: number;
+  expires_at: number;
+  idle_ttl: number;
+  access_ttl: number;
+  rotate: number;
+  last_active_at: number;
+  generation: number;
+  rotated_at: number | null;
+  retry_box: Buffer | null;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+}
+
+interface ClientRow {
+  id: string;
+  secret_hash: string | null;
+  access_ttl: number | null;
+  refresh_ttl: number | null;
+  idle_ttl: number | null;
+  reuse_grace: number | null;
+  rotate: number | null;
+  audience: string | null;
+  created_at: number;
+}
+
+interface KeyRow {
+  kid: string;
+  alg: string;
+  public_jwk: string | null;
+  private_key: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+interface EventRow {
+  id: number;
+  type: SecurityEvent['type'];
+  at: number;
+  session_id: string | null;
+  subject: string | null;
+  client_id: string | null;
+  ip: string | null;
+  detail: string | null;
+}
+
+const SESSION_COLUMNS =
+  's.id, s.subject, s.client_id, s.scope, s.claims, s.created_at, s.expires_at, s.idle_ttl, s.access_ttl, s.rotate, s.last_active_at, s.generation, s.rotated_at, s.retry_box, s.revoked_at, s.revoke_reason';
+
+const toSession = (row: SessionRow): SessionRecord => ({
+  id: row.id,
+  subject: row.subject,
+  clientId: row.client_id,
+  scope: row.scope,
+  claims: JSON.parse(row.claims) as Record<string, unknown>,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  idleTtl: row.idle_ttl,
+  accessTtl: row.access_ttl,
+  rotate: row.rotate === 1,
+  lastActiveAt: row.last_active_at,
+  generation: row.generation,
+  rotatedAt: row.rotated_at,
+  retryBox: row.retry_box,
+  revokedAt: row.revoked_at,
+  revokeReason: row.revoke_reason,
+});
+
+const toClient = (row: ClientRow): ClientRecord => ({
+  id: row.id,
+  secretHash: row.secret_hash,
+  accessTtl: row.access_ttl,
+  refreshTtl: row.refresh_ttl,
+  idleTtl: row.idle_ttl,
+  reuseGrace: row.reuse_grace,
+  rotate: row.rotate === null ? null : row.rotate === 1,
+  audience: row.audience,
+  createdAt: row.created_at,
+});
+
+const toKey = (row: KeyRow): SigningKeyRecord => ({
+  kid: row.kid,
+  alg: row.alg,
+  publicJwk: row.public_jwk,
+  privateKey: row.private_key,
+  createdAt: row.created_at,
+  retiredAt: row.retired_at,
+});
+
+const toEvent = (row: EventRow): SecurityEvent => ({
+  id: row.id,
+  type: row.type,
+  at: row.at,
+  sessionId: row.session_id,
+  subject: row.subject,
+  clientId: row.client_id,
+  ip: row.ip,
+  detail: row.detail,
+});
+
+const hashBytes = (hash: string): Buffer => Buffer.from(hash, 'base64url');
+
+// Errors that mean "the database cannot serve now" rather than a bug.
+const UNAVAILABLE =
+  /^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN|PROTOCOL|NOMEM|NOTADB|CORRUPT)/;
+
+function unavailable(error: unknown): never {
+  const code = (error as { code?: unknown }).code;
+  const closed = error instanceof TypeError && /not open/.test(error.message);
+  if ((typeof code === 'string' && UNAVAILABLE.test(code)) || closed) {
+    throw new BatonError('ERR_STORE_UNAVAILABLE', 'the store is unavailable', {
+      detail: String(code),
+      cause: error,
+    });
+  }
+  throw error;
+}
+
+// Seconds between main-thread checkpoints. The background thread has copied nearly every page by
+// then; this one completes the checkpoint so that the next write restarts the WAL from the top
+// (only a checkpoint on the writing connection can, under steady load).
+const MAIN_CHECKPOINT_INTERVAL_MS = 1000;
+
+/**
+ * The embedded store: one SQLite file in WAL mode, opened with better-sqlite3. Each operation is
+ * one synchronous statement or transaction, so it is atomic within the process; across processes
+ * SQLite's write lock serialises rotations (IMMEDIATE transactions, 5 s busy timeout).
+ */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  const synchronous = options.synchronous ?? 'normal';
+  let db: Database.Database;
+  try {
+    db = new Database(options.path);
+    db.pragma('busy_timeout = 5000');
+    if (options.path !== ':memory:') db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    db.pragma('journal_size_limit = 67108864');
+    if (options.migrate !== false) migrateSqlite(db);
+  } catch (error) {
+    return unavailable(error);
+  }
+
+  let checkpointer: Checkpointer | undefined;
+  let mainCheckpoints: NodeJS.Timeout | undefined;
+  if (options.backgroundCheckpoints !== false && options.path !== ':memory:') {
+    db.pragma('wal_autocheckpoint = 0');
+    checkpointer = startCheckpointer(options.path, synchronous);
+    mainCheckpoints = setInterval(() => {
+      try {
+        db.pragma('wal_checkpoint(PASSIVE)');
+      } catch {
+        // busy (another process is checkpointing) or closing: try again next time
+      }
+    }, MAIN_CHECKPOINT_INTERVAL_MS);
+    mainCheckpoints.unref();
+  }
+
+  const sql = {
+    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    initMeta: db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
+    ),
+    setMeta: db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+
+    getClient: db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE id = ?'),
+    listClients: db.prepare<[], ClientRow>('SELECT * FROM clients ORDER BY id'),
+    insertClient: db.prepare(
+      `INSERT INTO clients (id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, created_at)
+       VALUES (@id, @secretHash, @accessTtl, @refreshTtl, @idleTtl, @reuseGrace, @rotate, @audience, @createdAt)
+       ON CONFLICT (id) DO NOTHING`,
+    ),
+    replaceClient: db.prepare(
+      `INSERT OR REPLACE INTO clients (id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, created_at)
+       VALUES (@id, @secretHash, @accessTtl, @refreshTtl, @idleTtl, @reuseGrace, @rotate, @audience, @createdAt)`,
+    ),
+    deleteClient: db.prepare('DELETE FROM clients WHERE id = ?'),
+
+    insertSession: db.prepare(
+      `INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at, idle_ttl, access_ttl, rotate,
+         last_active_at, generation, rotated_at, retry_box, revoked_at, revoke_reason, ends_at)
+       VALUES (@id, @subject, @clientId, @scope, @claims, @createdAt, @expiresAt, @idleTtl, @accessTtl, @rotate,
+         @lastActiveAt, @generation, @rotatedAt, @retryBox, @revokedAt, @revokeReason, @endsAt)`,
+    ),
+    insertToken: db.prepare(
+      'INSERT INTO refresh_tokens (hash, session_id, generation, created_at) VALUES (?, ?, ?, ?)',
+    ),
+    getSession: db.prepare<[string], SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ?`,
+    ),
+    findToken: db.prepare<
+      [Buffer],
+      SessionRow & { token_generation: number; token_created_at: number }
+    >(
+      `SELECT t.generation AS token_generation, t.created_at AS token_created_at, ${SESSION_COLUMNS}
+       FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = ?`,
+    ),
+    rotate: db.prepare(
+      `UPDATE sessions SET generation = @toGeneration, last_active_at = @at, rotated_at = @at, retry_box = @retryBox,
+         ends_at = MIN(expires_at, @at + idle_ttl)
+       WHERE id = @sessionId AND generation = @fromGeneration AND revoked_at IS NULL
+         AND expires_at > @at AND last_active_at + idle_ttl > @at`,
+    ),
+    revokeSession: db.prepare(
+      'UPDATE sessions SET revoked_at = ?, revoke_reason = ?, ends_at = ? WHERE id = ? AND revoked_at IS NULL',
+    ),
+    revokeBySubject: db.prepare<[number, string, number, string], { id: string }>(
+      'UPDATE sessions SET revoked_at = ?, revoke_reason = ?, ends_at = ? WHERE subject = ? AND revoked_at IS NULL RETURNING id',
+    ),
+    revokeByClient: db.prepare<[number, string, number, string], { id: string }>(
+      'UPDATE sessions SET revoked_at = ?, revoke_reason = ?, ends_at = ? WHERE client_id = ? AND revoked_at IS NULL RETURNING id',
+    ),
+    listAll: db.prepare<[string, number], SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id > ? ORDER BY s.id LIMIT ?`,
+    ),
+    listBySubject: db.prepare<[string, string, number], SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.subject = ? AND s.id > ? ORDER BY s.id LIMIT ?`,
+    ),
+    listByClient: db.prepare<[string, string, number], SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.client_id = ? AND s.id > ? ORDER BY s.id LIMIT ?`,
+    ),
+    listBySubjectAndClient: db.prepare<[string, string, string, number], SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.subject = ? AND s.client_id = ? AND s.id > ? ORDER BY s.id LIMIT ?`,
+    ),
+
+    revokeJti: db.prepare(
+      `INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?)
+       ON CONFLICT (jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
+    ),
+    isJtiRevoked: db.prepare<[string], { one: number }>(
+      'SELECT 1 AS one FROM revoked_access_tokens WHERE jti = ?',
+    ),
+
+    listKeys: db.prepare<[], KeyRow>(
+      'SELECT * FROM signing_keys ORDER BY created_at DESC, kid DESC',
+    ),
+    countActiveKeys: db.prepare<[], { n: number }>(
+      'SELECT COUNT(*) AS n FROM signing_keys WHERE retired_at IS NULL',
+    ),
+    retireKeys: db.prepare('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL'),
+    insertKey: db.prepare(
+      `INSERT INTO signing_keys (kid, alg, public_jwk, private_key, created_at, retired_at)
+       VALUES (@kid, @alg, @publicJwk, @privateKey, @createdAt, NULL)`,
+    ),
+
+    appendEvent: db.prepare(
+      `INSERT INTO events (type, at, session_id, subject, client_id, ip, detail)
+       VALUES (@type, @at, @sessionId, @subject, @clientId, @ip, @detail)`,
+    ),
+    listEvents: db.prepare<
+      { type: string | null; since: number | null; afterId: number; limit: number },
+      EventRow
+    >(
+      `SELECT * FROM events WHERE id > @afterId AND (@type IS NULL OR type = @type) AND (@since IS NULL OR at >= @since)
+       ORDER BY id LIMIT @limit`,
+    ),
+
+    endedSessions: db.prepare<[number, number], { id: string }>(
+      'SELECT id FROM sessions WHERE ends_at < ? ORDER BY ends_at LIMIT ?',
+    ),
+    deleteTokensOf: db.prepare(
+      'DELETE FROM refresh_tokens WHERE session_id IN (SELECT value FROM json_each(?))',
+    ),
+    deleteSessions: db.prepare('DELETE FROM sessions WHERE id IN (SELECT value FROM json_each(?))'),
+    sweepJtis: db.prepare(
+      'DELETE FROM revoked_access_tokens WHERE jti IN (SELECT jti FROM revoked_access_tokens WHERE expires_at < ? LIMIT ?)',
+    ),
+    sweepEvents: db.prepare(
+      'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)',
+    ),
+    sweepKeys: db.prepare(
+      'DELETE FROM signing_keys WHERE kid IN (SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ? LIMIT ?)',
+    ),
+  };
+
+  const eventParams = (event: NewSecurityEvent): Record<string, unknown> => ({ ...event });
+
+  const createSession = db.transaction((session: SessionRecord, token: RefreshTokenRecord) => {
+    sql.insertSession.run({
+      ...session,
+      claims: JSON.stringify(session.claims),
+      rotate: session.rotate ? 1 : 0,
+      retryBox: session.retryBox,
+      endsAt:
+        session.revokedAt ?? Math.min(session.expiresAt, session.lastActiveAt + session.idleTtl),
+    });
+    sql.insertToken.run(hashBytes(token.hash), token.sessionId, token.generation, token.createdAt);
+  });
+
+  const rotate = db.transaction((op: RotateOperation): boolean => {
+    const changed = sql.rotate.run({
+      toGeneration: op.toGeneration,
+      at: op.at,
+      retryBox: op.retryBox,
+      sessionId: op.sessionId,
+      fromGeneration: op.fromGeneration,
+    }).changes;
+    if (changed !== 1) return false;
+    const next = op.nextToken;
+    if (next !== null)
+      sql.insertToken.run(hashBytes(next.hash), next.sessionId, next.generation, next.createdAt);
+    return true;
+  });
+
+  const revokeSession = db.transaction(
+    (id: string, at: number, reason: string, event?: NewSecurityEvent): boolean => {
+      if (sql.revokeSession.run(at, reason, at, id).changes !== 1) return false;
+      if (event !== undefined) sql.appendEvent.run(eventParams(event));
+      return true;
+    },
+  );
+
+  const addKey = db.transaction((key: SigningKeyRecord, retire: boolean): boolean => {
+    if (retire) sql.retireKeys.run(key.createdAt);
+    else if ((sql.countActiveKeys.get()?.n ?? 0) > 0) return false;
+    sql.insertKey.run({ ...key });
+    return true;
+  });
+
+  const sweep = db.transaction((cutoffs: SweepCutoffs): SweepResult => {
+    const ids = JSON.stringify(
+      sql.endedSessions.all(cutoffs.sessionsEndedBefore, cutoffs.limit).map((row) => row.id),
+    );
+    sql.deleteTokensOf.run(ids);
+    return {
+      sessions: sql.deleteSessions.run(ids).changes,
+      revokedAccessTokens: sql.sweepJtis.run(cutoffs.accessTokensExpiredBefore, cutoffs.limit)
+        .changes,
+      events: sql.sweepEvents.run(cutoffs.eventsBefore, cutoffs.limit).changes,
+      keys: sql.sweepKeys.run(cutoffs.keysRetiredBefore, cutoffs.limit).changes,
+    };
+  });
+
+  function listSessions(query: SessionQuery): SessionRow[] {
+    const after = query.after ?? '';
+    if (query.subject !== undefined && query.clientId !== undefined) {
+      return sql.listBySubjectAndClient.all(query.subject, query.clientId, after, query.limit);
+    }
+    if (query.subject !== undefined)
+      return sql.listBySubject.all(query.subject, after, query.limit);
+    if (query.clientId !== undefined)
+      return sql.listByClient.all(query.clientId, after, query.limit);
+    return sql.listAll.all(after, query.limit);
+  }
+
+  // Every method runs its statements synchronously and maps driver failures to 503s.
+  const guard =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return fn(...args);
+      } catch (error) {
+        return unavailable(error);
+      }
+    };
+
+  return {
+    kind: 'sqlite',
+    ping: guard(() => {
+      db.prepare('SELECT 1').get();
+    }),
+    async close() {
+      if (mainCheckpoints !== undefined) clearInterval(mainCheckpoints);
+      await checkpointer?.stop();
+      if (db.open) db.close();
+    },
+
+    getMeta: guard((key: string) => sql.getMeta.get(key)?.value),
+    initMeta: guard((key: string, value: string) => {
+      sql.initMeta.run(key, value);
+      return (sql.getMeta.get(key) as { value: string }).value;
+    }),
+    setMeta: guard((key: string, value: string) => {
+      sql.setMeta.run(key, value);
+    }),
+
+    getClient: guard((id: string) => {
+      const row = sql.getClient.get(id);
+      return row === undefined ? undefined : toClient(row);
+    }),
+    listClients: guard(() => sql.listClients.all().map(toClient)),
+    putClient: guard((client: ClientRecord, replace: boolean) => {
+      const params = { ...client, rotate: client.rotate === null ? null : client.rotate ? 1 : 0 };
+      return (replace ? sql.replaceClient : sql.insertClient).run(params).changes === 1;
+    }),
+    deleteClient: guard((id: string) => sql.deleteClient.run(id).changes === 1),
+
+    createSession: guard((session: SessionRecord, token: RefreshTokenRecord) => {
+      createSession.immediate(session, token);
+    }),
+    getSession: guard((id: string) => {
+      const row = sql.getSession.get(id);
+      return row === undefined ? undefined : toSession(row);
+    }),
+    listSessions: guard((query: SessionQuery) => listSessions(query).map(toSession)),
+    findRefreshToken: guard((hash: string) => {
+      const bytes = hashBytes(hash);
+      const row = sql.findToken.get(bytes);
+      if (row === undefined) return undefined;
+      return {
+        token: {
+          hash,
+          sessionId: row.id,
+          generation: row.token_generation,
+          createdAt: row.token_created_at,
+        },
+        session: toSession(row),
+      };
+    }),
+    rotate: guard((op: RotateOperation) => rotate.immediate(op)),
+    revokeSession: guard((id: string, at: number, reason: string, event?: NewSecurityEvent) =>
+      revokeSession.immediate(id, at, reason, event),
+    ),
+    revokeSessions: guard((filter: SessionFilter, at: number, reason: string) => {
+      const rows =
+        'subject' in filter
+          ? sql.revokeBySubject.all(at, reason, at, filter.subject)
+          : sql.revokeByClient.all(at, reason, at, filter.clientId);
+      return rows.map((row) => row.id).sort();
+    }),
+
+    revokeAccessToken: guard((jti: string, expiresAt: number) => {
+      sql.revokeJti.run(jti, expiresAt);
+    }),
+    isAccessTokenRevoked: guard((jti: string) => sql.isJtiRevoked.get(jti) !== undefined),
+
+    listKeys: guard(() => sql.listKeys.all().map(toKey)),
+    addKey: guard((key: SigningKeyRecord, retire: boolean) => addKey.immediate(key, retire)),
+
+    appendEvent: guard((event: NewSecurityEvent) => {
+      sql.appendEvent.run(eventParams(event));
+    }),
+    listEvents: guard((query: EventQuery) =>
+      sql.listEvents
+        .all({
+          type: query.type ?? null,
+          since: query.since ?? null,
+          afterId: query.afterId ?? 0,
+          limit: query.limit,
+        })
+        .map(toEvent),
+    ),
+
+    sweep: guard((cutoffs: SweepCutoffs) => sweep.immediate(cutoffs)),
+  };
+}

@@ -1,0 +1,474 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isBatonError } from '../../src/core/errors.js';
+import type {
+  ClientRecord,
+  NewSecurityEvent,
+  RefreshTokenRecord,
+  SessionRecord,
+  SigningKeyRecord,
+  Store,
+} from '../../src/core/store.js';
+
+/** Opens a fresh, empty store; `cleanup` removes what it made. */
+export interface StoreFactory {
+  open(): Promise<Store> | Store;
+  cleanup?(): Promise<void> | void;
+}
+
+const T0 = 1_800_000_000;
+let counter = 0;
+
+function session(overrides: Partial<SessionRecord> = {}): SessionRecord {
+  counter += 1;
+  return {
+    id: `ses_${String(counter).padStart(6, '0')}`,
+    subject: 'alice',
+    clientId: 'default',
+    scope: 'read write',
+    claims: { role: 'admin', nested: { n: 1 } },
+    createdAt: T0,
+    expiresAt: T0 + 1000,
+    idleTtl: 100,
+    accessTtl: 60,
+    rotate: true,
+    lastActiveAt: T0,
+    generation: 0,
+    rotatedAt: null,
+    retryBox: null,
+    revokedAt: null,
+    revokeReason: null,
+    ...overrides,
+  };
+}
+
+function hashOf(n: number | string): string {
+  return Buffer.alloc(32, String(n)).toString('base64url');
+}
+
+function token(
+  s: SessionRecord,
+  generation = 0,
+  hash = hashOf(`${s.id}:${generation}`),
+): RefreshTokenRecord {
+  return { hash, sessionId: s.id, generation, createdAt: s.createdAt };
+}
+
+function client(id: string, overrides: Partial<ClientRecord> = {}): ClientRecord {
+  return {
+    id,
+    secretHash: null,
+    accessTtl: null,
+    refreshTtl: null,
+    idleTtl: null,
+    reuseGrace: null,
+    rotate: null,
+    audience: null,
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+function key(kid: string, createdAt: number): SigningKeyRecord {
+  return {
+    kid,
+    alg: 'EdDSA',
+    publicJwk: '{"kty":"OKP"}',
+    privateKey: '{"d":"x"}',
+    createdAt,
+    retiredAt: null,
+  };
+}
+
+function event(
+  type: NewSecurityEvent['type'],
+  at: number,
+  sessionId: string | null = null,
+): NewSecurityEvent {
+  return {
+    type,
+    at,
+    sessionId,
+    subject: 'alice',
+    clientId: 'default',
+    ip: '127.0.0.1',
+    detail: null,
+  };
+}
+
+/**
+ * The store contract, run against every backend. A store passes when every behaviour the core
+ * relies on holds: atomic rotation with exactly one winner, revocation, sweeping, and faithful
+ * round-trips of every field.
+ */
+export function describeStoreConformance(name: string, factory: StoreFactory): void {
+  describe(`${name} store conformance`, () => {
+    let store: Store;
+
+    beforeEach(async () => {
+      store = await factory.open();
+    });
+    afterEach(async () => {
+      await store.close();
+      await factory.cleanup?.();
+    });
+
+    it('answers ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    describe('meta', () => {
+      it('keeps the first value of initMeta and replaces with setMeta', async () => {
+        expect(await store.getMeta('k')).toBeUndefined();
+        expect(await store.initMeta('k', 'first')).toBe('first');
+        expect(await store.initMeta('k', 'second')).toBe('first');
+        await store.setMeta('k', 'third');
+        expect(await store.getMeta('k')).toBe('third');
+      });
+    });
+
+    describe('clients', () => {
+      it('inserts, refuses duplicates unless replacing, lists by id and deletes', async () => {
+        expect(
+          await store.putClient(
+            client('b', { secretHash: 'h', rotate: false, accessTtl: 5 }),
+            false,
+          ),
+        ).toBe(true);
+        expect(await store.putClient(client('a', { rotate: true, audience: 'api' }), false)).toBe(
+          true,
+        );
+        expect(await store.putClient(client('b'), false)).toBe(false);
+        expect(await store.getClient('b')).toEqual(
+          client('b', { secretHash: 'h', rotate: false, accessTtl: 5 }),
+        );
+        expect(await store.putClient(client('b', { idleTtl: 9 }), true)).toBe(true);
+        expect(await store.getClient('b')).toEqual(client('b', { idleTtl: 9 }));
+        expect((await store.listClients()).map((c) => c.id)).toEqual(['a', 'b']);
+        expect((await store.getClient('a'))?.rotate).toBe(true);
+        expect(await store.deleteClient('a')).toBe(true);
+        expect(await store.deleteClient('a')).toBe(false);
+        expect(await store.getClient('a')).toBeUndefined();
+      });
+    });
+
+    describe('sessions and refresh tokens', () => {
+      it('round-trips a session and finds it by its refresh token hash', async () => {
+        const s = session();
+        await store.createSession(s, token(s));
+        const found = await store.findRefreshToken(token(s).hash);
+        expect(found?.session).toEqual(s);
+        expect(found?.token).toEqual(token(s));
+        expect(await store.getSession(s.id)).toEqual(s);
+        expect(await store.findRefreshToken(hashOf('nope'))).toBeUndefined();
+        expect(await store.getSession('ses_missing')).toBeUndefined();
+      });
+
+      it('rotates: moves the generation, stores the retry box and inserts the successor', async () => {
+        const s = session();
+        await store.createSession(s, token(s));
+        const box = Uint8Array.from([1, 2, 3, 250]);
+        const applied = await store.rotate({
+          sessionId: s.id,
+          fromGeneration: 0,
+          toGeneration: 1,
+          at: T0 + 5,
+          retryBox: box,
+          nextToken: token(s, 1),
+        });
+        expect(applied).toBe(true);
+        const after = await store.getSession(s.id);
+        expect(after).toMatchObject({
+          generation: 1,
+          lastActiveAt: T0 + 5,
+          rotatedAt: T0 + 5,
+          expiresAt: s.expiresAt,
+        });
+        expect(Buffer.from(after?.retryBox ?? [])).toEqual(Buffer.from(box));
+        const successor = await store.findRefreshToken(token(s, 1).hash);
+        expect(successor?.token.generation).toBe(1);
+        expect(successor?.session.generation).toBe(1);
+        // The used token still resolves to its session: that is how reuse is detected.
+        expect((await store.findRefreshToken(token(s).hash))?.token.generation).toBe(0);
+      });
+
+      it('rotates without a successor when the session does not rotate tokens', async () => {
+        const s = session({ rotate: false });
+        await store.createSession(s, token(s));
+        const op = {
+          sessionId: s.id,
+          fromGeneration: 0,
+          toGeneration: 1,
+          at: T0 + 1,
+          retryBox: Uint8Array.of(9),
+          nextToken: null,
+        };
+        expect(await store.rotate(op)).toBe(true);
+        expect((await store.findRefreshToken(token(s).hash))?.session.generation).toBe(1);
+      });
+
+      it('refuses a rotation from a stale generation and changes nothing', async () => {
+        const s = session();
+        await store.createSession(s, token(s));
+        const stale = {
+          sessionId: s.id,
+          fromGeneration: 3,
+          toGeneration: 4,
+          at: T0 + 1,
+          retryBox: Uint8Array.of(1),
+          nextToken: token(s, 4),
+        };
+        expect(await store.rotate(stale)).toBe(false);
+        expect(await store.getSession(s.id)).toEqual(s);
+        expect(await store.findRefreshToken(token(s, 4).hash)).toBeUndefined();
+      });
+
+      it.each([
+        ['revoked', { revokedAt: T0 + 1, revokeReason: 'admin' }, T0 + 2],
+        ['past its absolute expiry', {}, T0 + 1000],
+        ['idle', {}, T0 + 100],
+      ])('refuses to rotate a session that is %s', async (_label, overrides, at) => {
+        const s = session(overrides);
+        await store.createSession(s, token(s));
+        const op = {
+          sessionId: s.id,
+          fromGeneration: 0,
+          toGeneration: 1,
+          at,
+          retryBox: Uint8Array.of(1),
+          nextToken: token(s, 1),
+        };
+        expect(await store.rotate(op)).toBe(false);
+        expect((await store.getSession(s.id))?.generation).toBe(0);
+        expect(await store.findRefreshToken(token(s, 1).hash)).toBeUndefined();
+      });
+
+      it('lets exactly one of many concurrent rotations of one generation win', async () => {
+        const s = session();
+        await store.createSession(s, token(s));
+        const results = await Promise.all(
+          Array.from({ length: 25 }, (_, i) =>
+            store.rotate({
+              sessionId: s.id,
+              fromGeneration: 0,
+              toGeneration: 1,
+              at: T0 + 1,
+              retryBox: Uint8Array.of(i),
+              nextToken: token(s, 1, hashOf(`racer-${s.id}-${i}`)),
+            }),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(Buffer.from((await store.getSession(s.id))?.retryBox ?? [])).toEqual(
+          Buffer.from([winner]),
+        );
+        const successors = await Promise.all(
+          results.map((_, i) => store.findRefreshToken(hashOf(`racer-${s.id}-${i}`))),
+        );
+        expect(successors.filter((found) => found !== undefined)).toHaveLength(1);
+      });
+
+      it('revokes a session once, appending its event in the same step', async () => {
+        const s = session();
+        await store.createSession(s, token(s));
+        expect(
+          await store.revokeSession(
+            s.id,
+            T0 + 3,
+            'reuse',
+            event('refresh_token.reused', T0 + 3, s.id),
+          ),
+        ).toBe(true);
+        expect(
+          await store.revokeSession(s.id, T0 + 4, 'admin', event('session.revoked', T0 + 4, s.id)),
+        ).toBe(false);
+        expect(await store.getSession(s.id)).toMatchObject({
+          revokedAt: T0 + 3,
+          revokeReason: 'reuse',
+        });
+        const events = await store.listEvents({ limit: 10 });
+        expect(events.map((e) => e.type)).toEqual(['refresh_token.reused']);
+        expect(await store.revokeSession('ses_missing', T0, 'admin')).toBe(false);
+      });
+
+      it('revokes every live session of a subject or of a client', async () => {
+        const a1 = session({ subject: 'ann' });
+        const a2 = session({ subject: 'ann', clientId: 'web' });
+        const a3 = session({ subject: 'ann', revokedAt: T0, revokeReason: 'admin' });
+        const b1 = session({ subject: 'bob', clientId: 'web' });
+        for (const s of [a1, a2, a3, b1]) await store.createSession(s, token(s));
+        expect(await store.revokeSessions({ subject: 'ann' }, T0 + 1, 'subject')).toEqual(
+          [a1.id, a2.id].sort(),
+        );
+        expect(await store.revokeSessions({ clientId: 'web' }, T0 + 2, 'client_deleted')).toEqual([
+          b1.id,
+        ]);
+        expect((await store.getSession(a3.id))?.revokedAt).toBe(T0);
+        expect((await store.getSession(b1.id))?.revokeReason).toBe('client_deleted');
+      });
+
+      it('lists sessions by subject and client, in id order, with a cursor', async () => {
+        const made = [
+          session({ subject: 'carol' }),
+          session({ subject: 'carol', clientId: 'web' }),
+          session({ subject: 'carol' }),
+          session({ subject: 'dave' }),
+        ];
+        for (const s of made) await store.createSession(s, token(s));
+        const carol = await store.listSessions({ subject: 'carol', limit: 10 });
+        expect(carol.map((s) => s.id)).toEqual([made[0]?.id, made[1]?.id, made[2]?.id]);
+        const page = await store.listSessions({
+          subject: 'carol',
+          after: made[0]?.id as string,
+          limit: 1,
+        });
+        expect(page.map((s) => s.id)).toEqual([made[1]?.id]);
+        expect((await store.listSessions({ clientId: 'web', limit: 10 })).map((s) => s.id)).toEqual(
+          [made[1]?.id],
+        );
+        expect(
+          (await store.listSessions({ subject: 'carol', clientId: 'default', limit: 10 })).length,
+        ).toBe(2);
+        expect((await store.listSessions({ limit: 3 })).length).toBe(3);
+      });
+    });
+
+    describe('access-token revocation', () => {
+      it('remembers a revoked jti until the sweep after its expiry', async () => {
+        await store.revokeAccessToken('jti-1', T0 + 10);
+        await store.revokeAccessToken('jti-1', T0 + 10);
+        expect(await store.isAccessTokenRevoked('jti-1')).toBe(true);
+        expect(await store.isAccessTokenRevoked('jti-2')).toBe(false);
+        const cutoffs = {
+          sessionsEndedBefore: 0,
+          eventsBefore: 0,
+          keysRetiredBefore: 0,
+          limit: 100,
+        };
+        expect(
+          (await store.sweep({ ...cutoffs, accessTokensExpiredBefore: T0 + 10 }))
+            .revokedAccessTokens,
+        ).toBe(0);
+        expect(
+          (await store.sweep({ ...cutoffs, accessTokensExpiredBefore: T0 + 11 }))
+            .revokedAccessTokens,
+        ).toBe(1);
+        expect(await store.isAccessTokenRevoked('jti-1')).toBe(false);
+      });
+    });
+
+    describe('signing keys', () => {
+      it('adds the first key only once, and rotation retires the active key', async () => {
+        expect(await store.addKey(key('k1', T0), false)).toBe(true);
+        expect(await store.addKey(key('k-late', T0 + 1), false)).toBe(false);
+        expect(await store.addKey(key('k2', T0 + 50), true)).toBe(true);
+        const keys = await store.listKeys();
+        expect(keys.map((k) => [k.kid, k.retiredAt])).toEqual([
+          ['k2', null],
+          ['k1', T0 + 50],
+        ]);
+        expect(keys[0]).toEqual(key('k2', T0 + 50));
+      });
+    });
+
+    describe('events', () => {
+      it('appends with increasing ids and filters by type, time and id', async () => {
+        await store.appendEvent(event('refresh.failed', T0));
+        await store.appendEvent(event('refresh_token.reused', T0 + 5, 'ses_x'));
+        await store.appendEvent(event('refresh.failed', T0 + 10));
+        const all = await store.listEvents({ limit: 10 });
+        expect(all.map((e) => e.at)).toEqual([T0, T0 + 5, T0 + 10]);
+        expect(all[1]).toEqual({
+          ...event('refresh_token.reused', T0 + 5, 'ses_x'),
+          id: all[1]?.id,
+        });
+        const ids = all.map((e) => e.id);
+        expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+        expect(new Set(ids).size).toBe(3);
+        expect((await store.listEvents({ type: 'refresh.failed', limit: 10 })).length).toBe(2);
+        expect((await store.listEvents({ since: T0 + 5, limit: 10 })).length).toBe(2);
+        expect(
+          (await store.listEvents({ afterId: ids[1] as number, limit: 10 })).map((e) => e.at),
+        ).toEqual([T0 + 10]);
+        expect((await store.listEvents({ limit: 1 })).length).toBe(1);
+      });
+    });
+
+    describe('sweep', () => {
+      it('removes ended sessions with their tokens, old events and long-retired keys, and nothing else', async () => {
+        const live = session({ expiresAt: T0 + 5000, idleTtl: 5000 });
+        const expired = session({ expiresAt: T0 + 10 });
+        const idle = session({ idleTtl: 20 });
+        const revoked = session({ revokedAt: T0 + 30, revokeReason: 'admin' });
+        for (const s of [live, expired, idle, revoked]) await store.createSession(s, token(s));
+        await store.appendEvent(event('refresh.failed', T0));
+        await store.appendEvent(event('refresh.failed', T0 + 100));
+        await store.addKey(key('old', T0), false);
+        await store.addKey(key('new', T0 + 10), true);
+
+        const result = await store.sweep({
+          sessionsEndedBefore: T0 + 50,
+          accessTokensExpiredBefore: T0,
+          eventsBefore: T0 + 50,
+          keysRetiredBefore: T0 + 50,
+          limit: 100,
+        });
+        expect(result).toEqual({ sessions: 3, revokedAccessTokens: 0, events: 1, keys: 1 });
+        expect(await store.getSession(live.id)).toBeDefined();
+        for (const gone of [expired, idle, revoked]) {
+          expect(await store.getSession(gone.id)).toBeUndefined();
+          expect(await store.findRefreshToken(token(gone).hash)).toBeUndefined();
+        }
+        expect(await store.findRefreshToken(token(live).hash)).toBeDefined();
+        expect((await store.listKeys()).map((k) => k.kid)).toEqual(['new']);
+        expect((await store.listEvents({ limit: 10 })).map((e) => e.at)).toEqual([T0 + 100]);
+      });
+
+      it('counts a refresh as activity: a rotated session is not swept as idle', async () => {
+        const s = session({ idleTtl: 20 });
+        await store.createSession(s, token(s));
+        await store.rotate({
+          sessionId: s.id,
+          fromGeneration: 0,
+          toGeneration: 1,
+          at: T0 + 15,
+          retryBox: Uint8Array.of(1),
+          nextToken: token(s, 1),
+        });
+        const cutoffs = {
+          accessTokensExpiredBefore: 0,
+          eventsBefore: 0,
+          keysRetiredBefore: 0,
+          limit: 100,
+        };
+        expect((await store.sweep({ ...cutoffs, sessionsEndedBefore: T0 + 30 })).sessions).toBe(0);
+        expect((await store.sweep({ ...cutoffs, sessionsEndedBefore: T0 + 36 })).sessions).toBe(1);
+      });
+
+      it('stops at the batch limit', async () => {
+        for (let i = 0; i < 5; i++) {
+          const s = session({ expiresAt: T0 + 1 });
+          await store.createSession(s, token(s));
+        }
+        const cutoffs = {
+          sessionsEndedBefore: T0 + 10,
+          accessTokensExpiredBefore: 0,
+          eventsBefore: 0,
+          keysRetiredBefore: 0,
+        };
+        expect((await store.sweep({ ...cutoffs, limit: 2 })).sessions).toBe(2);
+        expect((await store.sweep({ ...cutoffs, limit: 10 })).sessions).toBe(3);
+      });
+    });
+
+    it('rejects operations after close with ERR_STORE_UNAVAILABLE', async () => {
+      const other = await factory.open();
+      await other.close();
+      const error = await other.getSession('x').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isBatonError(error, 'ERR_STORE_UNAVAILABLE')).toBe(true);
+    });
+  });
+}
