@@ -1,6 +1,7 @@
 import { checkInteger, MAX_ACCESS_TTL, MAX_REFRESH_TTL, MAX_REUSE_GRACE } from './config.js';
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
+import { guardFailures } from './failure-limits.js';
 import { randomId } from './random-id.js';
 import { keyedHash, safeEqual } from './secrets.js';
 import type { ClientRecord } from './store.js';
@@ -141,34 +142,40 @@ export async function ensureDefaultClient(ctx: ServiceContext): Promise<void> {
 
 /**
  * Checks client credentials (RFC 6749 §2.3): a confidential client must prove its secret; a
- * public client must not send one. Throws `ERR_INVALID_CLIENT`.
+ * public client must not send one. Throws `ERR_INVALID_CLIENT`; failures count against the
+ * caller's IP like failed refreshes.
  */
 export async function authenticateClient(
   ctx: ServiceContext,
   credentials: ClientCredentials,
+  ip?: string,
 ): Promise<ClientIdentity> {
-  const client = await ctx.clients.get(credentials.clientId);
-  if (client === undefined)
-    throw new BatonError('ERR_INVALID_CLIENT', 'client authentication failed', {
-      detail: 'unknown client',
-    });
-  if (client.secretHash === null) {
-    if (credentials.clientSecret !== undefined && credentials.clientSecret !== '') {
+  return guardFailures(ctx, ip, async () => {
+    const client = await ctx.clients.get(credentials.clientId);
+    if (client === undefined) {
       throw new BatonError('ERR_INVALID_CLIENT', 'client authentication failed', {
-        detail: 'public client sent a secret',
+        detail: 'unknown client',
       });
     }
-    return { id: client.id, authenticated: false };
-  }
-  if (
-    credentials.clientSecret === undefined ||
-    !safeEqual(keyedHash(ctx.secrets.pepper, credentials.clientSecret), client.secretHash)
-  ) {
-    throw new BatonError('ERR_INVALID_CLIENT', 'client authentication failed', {
-      detail: 'bad secret',
-    });
-  }
-  return { id: client.id, authenticated: true };
+    if (client.secretHash === null) {
+      if (credentials.clientSecret !== undefined && credentials.clientSecret !== '') {
+        throw new BatonError('ERR_INVALID_CLIENT', 'client authentication failed', {
+          detail: 'public client sent a secret',
+        });
+      }
+      return { id: client.id, authenticated: false };
+    }
+    const presented = credentials.clientSecret;
+    if (
+      presented === undefined ||
+      !safeEqual(keyedHash(ctx.secrets.pepper, presented), client.secretHash)
+    ) {
+      throw new BatonError('ERR_INVALID_CLIENT', 'client authentication failed', {
+        detail: 'bad secret',
+      });
+    }
+    return { id: client.id, authenticated: true };
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { checkClientBinding, type ClientIdentity } from './clients.js';
 import type { ServiceContext } from './context.js';
-import { BatonError, type ErrorCode } from './errors.js';
+import { BatonError } from './errors.js';
+import { COUNTED_FAILURES, enforceLimit, guardFailures } from './failure-limits.js';
 import { generateRefreshToken, isWellFormedRefreshToken } from './refresh-token.js';
 import { open, retryBoxKey, seal } from './sealed-box.js';
 import { narrowScope } from './scope.js';
@@ -27,18 +28,6 @@ export interface RefreshResult {
   replayed: boolean;
 }
 
-/** Failures that count against the caller's rate limits: the caller's own mistakes. */
-const COUNTED_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'ERR_REFRESH_TOKEN_UNKNOWN',
-  'ERR_REFRESH_TOKEN_REUSED',
-  'ERR_SESSION_EXPIRED',
-  'ERR_SESSION_IDLE',
-  'ERR_SESSION_REVOKED',
-  'ERR_CLIENT_MISMATCH',
-  'ERR_INVALID_CLIENT',
-  'ERR_INVALID_SCOPE',
-]);
-
 /** A rotation lost to a concurrent one: read the session again and decide afresh. */
 const LOST_RACE = Symbol('lost race');
 
@@ -53,33 +42,41 @@ export async function refresh(
   ctx: ServiceContext,
   request: RefreshRequest,
 ): Promise<RefreshResult> {
-  const now = ctx.clock.now();
-  const limits = ctx.options.rateLimit;
-  const ipKey = request.ip === undefined ? undefined : `ip:${request.ip}`;
-  if (ipKey !== undefined) await enforceLimit(ctx, ipKey, limits.ipFailures, now);
-
-  let session: SessionRecord | undefined;
-  try {
-    if (!isWellFormedRefreshToken(request.refreshToken)) throw unknownToken();
-    const hash = keyedHash(ctx.secrets.pepper, request.refreshToken);
-    for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const found = await ctx.store.findRefreshToken(hash);
-      if (found === undefined) throw unknownToken();
-      if (session === undefined)
-        await enforceLimit(ctx, `session:${found.session.id}`, limits.sessionFailures, now);
-      session = found.session;
-      const result = await refreshFound(ctx, request, found.token, found.session, now);
-      if (result !== LOST_RACE) return result;
+  return guardFailures(ctx, request.ip, async () => {
+    const now = ctx.clock.now();
+    let session: SessionRecord | undefined;
+    try {
+      if (!isWellFormedRefreshToken(request.refreshToken)) throw unknownToken();
+      const hash = keyedHash(ctx.secrets.pepper, request.refreshToken);
+      for (let pass = 0; pass < MAX_PASSES; pass++) {
+        const found = await ctx.store.findRefreshToken(hash);
+        if (found === undefined) throw unknownToken();
+        if (session === undefined) {
+          await enforceLimit(
+            ctx,
+            sessionKey(found.session.id),
+            ctx.options.rateLimit.sessionFailures,
+            now,
+          );
+        }
+        session = found.session;
+        const result = await refreshFound(ctx, request, found.token, found.session, now);
+        if (result !== LOST_RACE) return result;
+      }
+      throw new BatonError('ERR_INTERNAL', 'the refresh did not settle', {
+        detail: 'rotation conflict persisted',
+      });
+    } catch (error) {
+      if (
+        session !== undefined &&
+        error instanceof BatonError &&
+        COUNTED_FAILURES.has(error.code)
+      ) {
+        await recordSessionFailure(ctx, error, session, request.ip, now);
+      }
+      throw error;
     }
-    throw new BatonError('ERR_INTERNAL', 'the refresh did not settle', {
-      detail: 'rotation conflict persisted',
-    });
-  } catch (error) {
-    if (error instanceof BatonError && COUNTED_FAILURES.has(error.code)) {
-      await recordFailure(ctx, error, ipKey, session, request.ip, now);
-    }
-    throw error;
-  }
+  });
 }
 
 async function refreshFound(
@@ -199,34 +196,14 @@ async function detectReuse(
   );
 }
 
-async function enforceLimit(
-  ctx: ServiceContext,
-  key: string,
-  limit: number,
-  now: number,
-): Promise<void> {
-  if (limit === 0) return;
-  const retryAfter = await ctx.limiter.retryAfter(key, limit, ctx.options.rateLimit.windowTtl, now);
-  if (retryAfter > 0) {
-    throw new BatonError('ERR_RATE_LIMITED', 'too many failed refreshes; try again later', {
-      retryAfter,
-      detail: key,
-    });
-  }
-}
-
-async function recordFailure(
+async function recordSessionFailure(
   ctx: ServiceContext,
   error: BatonError,
-  ipKey: string | undefined,
-  session: SessionRecord | undefined,
+  session: SessionRecord,
   ip: string | undefined,
   now: number,
 ): Promise<void> {
-  const { windowTtl } = ctx.options.rateLimit;
-  if (ipKey !== undefined) await ctx.limiter.hit(ipKey, windowTtl, now);
-  if (session === undefined) return;
-  await ctx.limiter.hit(`session:${session.id}`, windowTtl, now);
+  await ctx.limiter.hit(sessionKey(session.id), ctx.options.rateLimit.windowTtl, now);
   // Reuse has its own event; failures without a known session are only counted, so that
   // sprayed garbage cannot fill the event table.
   if (error.code === 'ERR_REFRESH_TOKEN_REUSED') return;
@@ -242,6 +219,8 @@ async function recordFailure(
   await ctx.store.appendEvent(event);
   ctx.events.publish(event);
 }
+
+const sessionKey = (sessionId: string): string => `session:${sessionId}`;
 
 function unknownToken(): BatonError {
   return new BatonError('ERR_REFRESH_TOKEN_UNKNOWN', 'the refresh token is not valid');

@@ -2,6 +2,8 @@ import type { JWK } from 'jose';
 import { loadAdminToken, type AdminTokenVerifier } from './admin-token.js';
 import { checkAccessToken, type CheckedAccessToken } from './check-access-token.js';
 import { createClientCache } from './client-cache.js';
+import { BatonError } from './errors.js';
+import { guardFailures } from './failure-limits.js';
 import {
   authenticateClient,
   createClient,
@@ -72,7 +74,8 @@ export interface TokenService {
 
   refresh(request: RefreshRequest): Promise<RefreshResult>;
   issueSession(input: IssueSessionInput): Promise<TokenSet & { refreshToken: string }>;
-  authenticateClient(credentials: ClientCredentials): Promise<ClientIdentity>;
+  /** Checks client credentials; failures count against `ip`'s rate limit. */
+  authenticateClient(credentials: ClientCredentials, ip?: string): Promise<ClientIdentity>;
   introspect(token: string): Promise<Introspection>;
   checkAccessToken(token: string): Promise<CheckedAccessToken>;
   revokeToken(token: string, caller: ClientIdentity | undefined, ip?: string): Promise<void>;
@@ -91,7 +94,11 @@ export interface TokenService {
   reloadKeys(): Promise<void>;
 
   listEvents(query: EventQuery): Promise<SecurityEvent[]>;
-  verifyAdminToken(token: string): boolean;
+  /**
+   * Checks a presented admin token; throws `ERR_ADMIN_UNAUTHORIZED`, or `ERR_RATE_LIMITED` when
+   * `ip` has failed too often.
+   */
+  authenticateAdmin(token: string | undefined, ip?: string): Promise<void>;
   /** One sweep batch; see `sweep`. */
   sweep(): Promise<SweepResult & { more: boolean }>;
   /** Resolves when the store answers. */
@@ -164,7 +171,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     generatedAdminToken: admin.generated,
     refresh: (request) => refresh(ctx, request),
     issueSession: (input) => issueSession(ctx, input),
-    authenticateClient: (credentials) => authenticateClient(ctx, credentials),
+    authenticateClient: (credentials, ip) => authenticateClient(ctx, credentials, ip),
     introspect: (token) => introspect(ctx, token),
     checkAccessToken: (token) => checkAccessToken(ctx, token),
     revokeToken: (token, caller, ip) => revokeToken(ctx, token, caller, ip),
@@ -190,7 +197,12 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     jwks: () => keyring.jwks(),
     reloadKeys: () => keyring.reload(),
     listEvents: (query) => store.listEvents(query),
-    verifyAdminToken: (token) => admin.verifier.verify(token),
+    authenticateAdmin: (token, ip) =>
+      guardFailures(ctx, ip, async () => {
+        if (token === undefined || !admin.verifier.verify(token)) {
+          throw new BatonError('ERR_ADMIN_UNAUTHORIZED', 'a valid admin token is required');
+        }
+      }),
     sweep: () => sweep(ctx),
     ready: () => store.ping(),
     close: () => store.close(),

@@ -1,0 +1,20 @@
+import { resetAdminToken } from '../../core/admin-token.js';
+import type { BatonConfig } from '../config.js';
+import { openStore, parseStoreLocation } from '../open-store.js';
+
+/** `baton admin-token reset`: replaces the generated admin token and prints the new one once. */
+export async function resetAdmin(config: BatonConfig): Promise<void> {
+  if (config.adminToken !== undefined) {
+    process.stderr.write(
+      'baton: BATON_ADMIN_TOKEN is set; the configured token is used, nothing to reset\n',
+    );
+    return;
+  }
+  const store = openStore(parseStoreLocation(config.store), false);
+  try {
+    const token = await resetAdminToken(store);
+    process.stdout.write(`${token}\n`);
+  } finally {
+    await store.close();
+  }
+}

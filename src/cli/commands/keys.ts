@@ -1,0 +1,36 @@
+import type { BatonConfig } from '../config.js';
+import { openService } from '../open-service.js';
+import { isoTime, printJson, printTable } from '../output.js';
+
+/** `baton keys list`. */
+export async function listKeys(config: BatonConfig, options: { json?: boolean }): Promise<void> {
+  const service = await openService(config, { longRunning: false });
+  try {
+    const keys = await service.listKeys();
+    if (options.json === true) return printJson(keys);
+    printTable(
+      keys.map((k) => ({
+        ...k,
+        createdAt: isoTime(k.createdAt),
+        retiredAt: isoTime(k.retiredAt),
+        publishedUntil: isoTime(k.publishedUntil),
+      })),
+      ['kid', 'alg', 'status', 'createdAt', 'retiredAt', 'publishedUntil'],
+    );
+  } finally {
+    await service.close();
+  }
+}
+
+/** `baton keys rotate`: a new active key; the old one stays published until its tokens expire. */
+export async function rotateKeys(config: BatonConfig): Promise<void> {
+  const service = await openService(config, { longRunning: false });
+  try {
+    const key = await service.rotateKeys();
+    process.stdout.write(
+      `new active key ${key.kid} (${key.alg}); running servers pick it up within 30 s\n`,
+    );
+  } finally {
+    await service.close();
+  }
+}

@@ -1,0 +1,57 @@
+import type { BatonConfig } from '../config.js';
+import { UsageError } from '../usage-error.js';
+import { openService } from '../open-service.js';
+import { printJson } from '../output.js';
+
+/** Options of `baton mint`. */
+export interface MintOptions {
+  sub: string;
+  client?: string;
+  scope?: string;
+  claims?: string;
+  accessTtl?: number;
+  refreshTtl?: number;
+  idleTtl?: number;
+}
+
+function parseClaims(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let claims: unknown;
+  try {
+    claims = JSON.parse(text);
+  } catch {
+    throw new UsageError('--claims must be a JSON object, e.g. \'{"role":"admin"}\'');
+  }
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims))
+    throw new UsageError('--claims must be a JSON object');
+  return claims as Record<string, unknown>;
+}
+
+/** `baton mint`: starts a session for a subject and prints its tokens. */
+export async function mint(config: BatonConfig, options: MintOptions): Promise<void> {
+  const claims = parseClaims(options.claims);
+  const service = await openService(config, { longRunning: false });
+  try {
+    const issued = await service.issueSession({
+      subject: options.sub,
+      ...(options.client === undefined ? {} : { clientId: options.client }),
+      ...(options.scope === undefined ? {} : { scope: options.scope }),
+      ...(claims === undefined ? {} : { claims }),
+      ...(options.accessTtl === undefined ? {} : { accessTtl: options.accessTtl }),
+      ...(options.refreshTtl === undefined ? {} : { refreshTtl: options.refreshTtl }),
+      ...(options.idleTtl === undefined ? {} : { idleTtl: options.idleTtl }),
+    });
+    printJson({
+      sessionId: issued.sessionId,
+      accessToken: issued.accessToken,
+      refreshToken: issued.refreshToken,
+      tokenType: issued.tokenType,
+      expiresIn: issued.expiresIn,
+      refreshExpiresAt: issued.refreshExpiresAt,
+      sessionExpiresAt: issued.sessionExpiresAt,
+      scope: issued.scope,
+    });
+  } finally {
+    await service.close();
+  }
+}

@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs';
+import { SIGNING_ALGS, type SigningAlg } from '../core/config.js';
+
+/** A configuration problem: start-up stops with this one line. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Every configuration key, as an environment variable or a key of the `--config` JSON file. */
+export const CONFIG_KEYS = [
+  'BATON_HOST',
+  'BATON_PORT',
+  'BATON_ISSUER',
+  'BATON_STORE',
+  'BATON_REDIS_URL',
+  'BATON_ADMIN_TOKEN',
+  'BATON_SECRET',
+  'BATON_DIALECTS',
+  'BATON_ACCESS_TTL',
+  'BATON_REFRESH_TTL',
+  'BATON_IDLE_TTL',
+  'BATON_REUSE_GRACE',
+  'BATON_ROTATE',
+  'BATON_ALG',
+  'BATON_WEBHOOK_URL',
+  'BATON_LOG_LEVEL',
+  'BATON_TRUST_PROXY',
+  'BATON_RATE_LIMIT_IP',
+  'BATON_RATE_LIMIT_SESSION',
+] as const;
+
+type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** The dialects SPEC section 3 names. */
+export const DIALECTS = ['payabli', 'transak', 'sevenG', 'aisquare', 'adid'] as const;
+
+/** Validated configuration of one Baton process. Times in seconds. */
+export interface BatonConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly issuer: string;
+  readonly store: string;
+  readonly redisUrl: string | undefined;
+  readonly adminToken: string | undefined;
+  readonly secret: string | undefined;
+  readonly dialects: readonly string[];
+  readonly accessTtl: number;
+  readonly refreshTtl: number;
+  readonly idleTtl: number;
+  readonly reuseGrace: number;
+  readonly rotate: boolean;
+  readonly alg: SigningAlg;
+  readonly webhookUrl: string | undefined;
+  readonly logLevel: string;
+  readonly trustProxy: boolean | string[];
+  readonly rateLimitIp: number;
+  readonly rateLimitSession: number;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function readConfigFile(path: string): Partial<Record<ConfigKey, string>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not valid JSON';
+    throw new ConfigError(`--config ${path}: ${reason}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`--config ${path}: must be a JSON object of BATON_* keys`);
+  }
+  const values: Partial<Record<ConfigKey, string>> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(key))
+      throw new ConfigError(`--config ${path}: unknown key ${key}`);
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw new ConfigError(`--config ${path}: ${key} must be a string, number or boolean`);
+    }
+    values[key as ConfigKey] = String(value);
+  }
+  return values;
+}
+
+function integer(
+  key: ConfigKey,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(
+      `${key} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`,
+    );
+  }
+  return Number(value);
+}
+
+function boolean(key: ConfigKey, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (/^(true|1|yes|on)$/i.test(value)) return true;
+  if (/^(false|0|no|off)$/i.test(value)) return false;
+  throw new ConfigError(`${key} must be true or false (got ${JSON.stringify(value)})`);
+}
+
+function url(key: ConfigKey, value: string | undefined, protocols: string[]): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(`${key} must be a URL (got a value that is not)`);
+  }
+  if (!protocols.includes(parsed.protocol))
+    throw new ConfigError(`${key} must be a ${protocols.join(' or ')} URL`);
+  return value;
+}
+
+function dialects(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  const names =
+    value.trim() === 'all' ? [...DIALECTS] : value.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!(DIALECTS as readonly string[]).includes(name)) {
+      throw new ConfigError(
+        `BATON_DIALECTS: unknown dialect ${JSON.stringify(name)} (known: ${DIALECTS.join(', ')}, or all)`,
+      );
+    }
+  }
+  return names;
+}
+
+/**
+ * Reads the configuration from the environment over an optional JSON file (the environment
+ * wins), validates every value and fills in the defaults of SPEC section 5.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): BatonConfig {
+  const file = configFile === undefined ? {} : readConfigFile(configFile);
+  const get = (key: ConfigKey): string | undefined => env[key] ?? file[key];
+
+  const host = get('BATON_HOST') ?? '127.0.0.1';
+  const port = integer('BATON_PORT', get('BATON_PORT'), 8080, 0, 65_535);
+  const issuerHost = host.includes(':') ? `[${host}]` : host;
+  const issuer =
+    url('BATON_ISSUER', get('BATON_ISSUER'), ['http:', 'https:']) ?? `http://${issuerHost}:${port}`;
+  const alg = get('BATON_ALG') ?? 'EdDSA';
+  if (!(SIGNING_ALGS as readonly string[]).includes(alg)) {
+    throw new ConfigError(
+      `BATON_ALG must be one of ${SIGNING_ALGS.join(', ')} (got ${JSON.stringify(alg)})`,
+    );
+  }
+  const logLevel = get('BATON_LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError(`BATON_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const trust = get('BATON_TRUST_PROXY');
+  const trustProxy =
+    trust === undefined || /^(false|0|no|off|)$/i.test(trust)
+      ? false
+      : /^(true|1|yes|on)$/i.test(trust)
+        ? true
+        : trust.split(',').map((entry) => entry.trim());
+
+  return Object.freeze({
+    host,
+    port,
+    issuer,
+    store: get('BATON_STORE') ?? 'sqlite:./baton.db',
+    redisUrl: url('BATON_REDIS_URL', get('BATON_REDIS_URL'), ['redis:', 'rediss:']),
+    adminToken: get('BATON_ADMIN_TOKEN') || undefined,
+    secret: get('BATON_SECRET') || undefined,
+    dialects: dialects(get('BATON_DIALECTS')),
+    accessTtl: integer('BATON_ACCESS_TTL', get('BATON_ACCESS_TTL'), 900, 1, 86_400),
+    refreshTtl: integer('BATON_REFRESH_TTL', get('BATON_REFRESH_TTL'), 2_592_000, 1, 400 * 86_400),
+    idleTtl: integer('BATON_IDLE_TTL', get('BATON_IDLE_TTL'), 604_800, 1, 400 * 86_400),
+    reuseGrace: integer('BATON_REUSE_GRACE', get('BATON_REUSE_GRACE'), 10, 0, 300),
+    rotate: boolean('BATON_ROTATE', get('BATON_ROTATE'), true),
+    alg: alg as SigningAlg,
+    webhookUrl: url('BATON_WEBHOOK_URL', get('BATON_WEBHOOK_URL'), ['http:', 'https:']),
+    logLevel,
+    trustProxy,
+    rateLimitIp: integer('BATON_RATE_LIMIT_IP', get('BATON_RATE_LIMIT_IP'), 30, 0, 1_000_000),
+    rateLimitSession: integer(
+      'BATON_RATE_LIMIT_SESSION',
+      get('BATON_RATE_LIMIT_SESSION'),
+      10,
+      0,
+      1_000_000,
+    ),
+  });
+}

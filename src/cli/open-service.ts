@@ -1,0 +1,39 @@
+import type { EventSink } from '../core/events.js';
+import { createTokenService, type TokenService } from '../core/token-service.js';
+import type { BatonConfig } from './config.js';
+import { openStore, parseStoreLocation } from './open-store.js';
+
+/** Opens the configured store and builds the token service over it. */
+export async function openService(
+  config: BatonConfig,
+  options: { longRunning: boolean; events?: EventSink },
+): Promise<TokenService> {
+  const store = openStore(parseStoreLocation(config.store), options.longRunning);
+  try {
+    const service = await createTokenService({
+      store,
+      issuer: config.issuer,
+      accessTtl: config.accessTtl,
+      refreshTtl: config.refreshTtl,
+      idleTtl: config.idleTtl,
+      reuseGrace: config.reuseGrace,
+      rotate: config.rotate,
+      alg: config.alg,
+      rateLimit: { ipFailures: config.rateLimitIp, sessionFailures: config.rateLimitSession },
+      ...(config.secret === undefined ? {} : { secret: config.secret }),
+      ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+      ...(options.events === undefined ? {} : { events: options.events }),
+    });
+    if (service.generatedAdminToken !== undefined) {
+      // Shown once, on the start that created it; only its hash is kept.
+      process.stderr.write(
+        `\nBaton generated an admin token. It is shown only this once; keep it somewhere safe:\n\n  ${service.generatedAdminToken}\n\n` +
+          'Set BATON_ADMIN_TOKEN to use your own instead, or run `baton admin-token reset` for a new one.\n\n',
+      );
+    }
+    return service;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

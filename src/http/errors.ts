@@ -1,0 +1,131 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BatonError } from '../core/errors.js';
+
+/** How a face writes an error: status, headers and body in its own wire format. */
+export interface RenderedError {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Renders a core error in a face's format. Set per route as `config.renderError`. */
+export type ErrorRenderer = (error: BatonError) => RenderedError;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The face serving the route (`oauth`, `admin`, `operations`, a dialect): metrics label. */
+    face?: string;
+    /** Writes this route's errors; the admin format when absent. */
+    renderError?: ErrorRenderer;
+  }
+}
+
+/** Headers every face adds for some errors: the retry hint of 429 and 503. */
+export function retryHeaders(error: BatonError): Record<string, string> {
+  if (error.code === 'ERR_RATE_LIMITED') return { 'retry-after': String(error.retryAfter ?? 1) };
+  if (error.code === 'ERR_STORE_UNAVAILABLE') return { 'retry-after': '2' };
+  return {};
+}
+
+/** The admin API's (and the default) error format: `{error, error_description, code}`. */
+export const renderAdminError: ErrorRenderer = (error) => ({
+  status: error.status,
+  body: { error: error.oauthError, error_description: error.message, code: error.code },
+  headers: {
+    ...retryHeaders(error),
+    ...(error.code === 'ERR_ADMIN_UNAUTHORIZED'
+      ? { 'www-authenticate': 'Bearer realm="baton-admin"' }
+      : {}),
+  },
+});
+
+/** Turns anything thrown while serving a request into a {@link BatonError}. */
+export function toBatonError(error: unknown): BatonError {
+  if (error instanceof BatonError) return error;
+  const fastifyError = error as Partial<FastifyError> & {
+    validation?: unknown;
+    validationContext?: string;
+  };
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new BatonError('ERR_BODY_TOO_LARGE', 'the request body is larger than 16 KiB');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new BatonError(
+        'ERR_UNSUPPORTED_MEDIA_TYPE',
+        'unsupported content type; send application/x-www-form-urlencoded or application/json',
+      );
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new BatonError('ERR_INVALID_REQUEST', 'the JSON body is empty');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new BatonError('ERR_INVALID_REQUEST', 'the body is not valid JSON');
+  }
+  if (fastifyError.validation !== undefined) {
+    // Ajv's message names the field and the rule; it never echoes a value.
+    return new BatonError(
+      'ERR_INVALID_REQUEST',
+      `${fastifyError.validationContext ?? 'request'}: ${fastifyError.message ?? 'invalid'}`,
+    );
+  }
+  if (error instanceof SyntaxError || fastifyError.statusCode === 400) {
+    return new BatonError('ERR_INVALID_REQUEST', 'malformed request', {
+      detail: fastifyError.code ?? 'syntax',
+    });
+  }
+  const status = fastifyError.statusCode ?? 500;
+  if (status === 413) return new BatonError('ERR_BODY_TOO_LARGE', 'the request body is too large');
+  if (status === 415)
+    return new BatonError('ERR_UNSUPPORTED_MEDIA_TYPE', 'unsupported content type');
+  if (status >= 400 && status < 500) {
+    return new BatonError('ERR_INVALID_REQUEST', 'malformed request', {
+      detail: String(fastifyError.code),
+    });
+  }
+  return new BatonError('ERR_INTERNAL', 'internal error', { cause: error });
+}
+
+/** Sends a core error through the route's renderer. */
+export function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: BatonError,
+): FastifyReply {
+  const render = request.routeOptions.config.renderError ?? renderAdminError;
+  const rendered = render(error);
+  return reply
+    .code(rendered.status)
+    .headers(rendered.headers ?? {})
+    .send(rendered.body);
+}
+
+/**
+ * Installs the one error handler: every failure becomes a {@link BatonError}, is logged without
+ * token material (5xx as errors, 4xx at debug), and is written in the route's face format.
+ */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((thrown, request, reply) => {
+    const error = toBatonError(thrown);
+    const log = {
+      code: error.code,
+      detail: error.detail,
+      route: request.routeOptions.url,
+      method: request.method,
+    };
+    if (error.status >= 500)
+      request.log.error(
+        { ...log, err: error.code === 'ERR_INTERNAL' ? thrown : undefined },
+        error.message,
+      );
+    else request.log.debug(log, error.message);
+    return sendError(request, reply, error);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      request,
+      reply,
+      new BatonError(
+        'ERR_NOT_FOUND',
+        `no route ${request.method} ${request.url.split('?')[0] ?? ''}`,
+      ),
+    ),
+  );
+}

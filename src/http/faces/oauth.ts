@@ -1,0 +1,358 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ClientIdentity } from '../../core/clients.js';
+import { BatonError } from '../../core/errors.js';
+import type { TokenService } from '../../core/token-service.js';
+import type { TokenSet } from '../../core/token-set.js';
+import { readBearer, readClientCredentials } from '../client-auth.js';
+import { retryHeaders, type ErrorRenderer } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import { readParams, requireParam } from '../params.js';
+
+/**
+ * OAuth 2.0 error format (RFC 6749 §5.2) plus `reason`, which tells a theft (`reused`) from a
+ * timeout (`expired`, `idle`). A 401 names the Basic scheme (RFC 6749 §5.2, RFC 9110 §11.6.1);
+ * `invalid_grant` carries no `WWW-Authenticate`.
+ */
+export const renderOAuthError: ErrorRenderer = (error) => ({
+  status: error.status,
+  body: { error: error.oauthError, error_description: error.message, reason: error.reason },
+  headers: {
+    ...retryHeaders(error),
+    ...(error.status === 401 ? { 'www-authenticate': 'Basic realm="baton", charset="UTF-8"' } : {}),
+  },
+});
+
+/** The token response of RFC 6749 §5.1 with Baton's two lifetime fields. */
+export interface OAuthTokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token?: string;
+  scope?: string;
+  refresh_token_expires_in: number;
+  session_expires_at: number;
+}
+
+/**
+ * Renders a token set. Every number derives from the set itself (not from the clock), so a
+ * retry inside the grace gets the very same bytes.
+ */
+export function renderTokenResponse(tokens: TokenSet): OAuthTokenResponse {
+  const issuedAt = tokens.accessExpiresAt - tokens.expiresIn;
+  return {
+    access_token: tokens.accessToken,
+    token_type: 'Bearer',
+    expires_in: tokens.expiresIn,
+    ...(tokens.refreshToken === null ? {} : { refresh_token: tokens.refreshToken }),
+    ...(tokens.scope === '' ? {} : { scope: tokens.scope }),
+    refresh_token_expires_in: tokens.refreshExpiresAt - issuedAt,
+    session_expires_at: tokens.sessionExpiresAt,
+  };
+}
+
+/** JSON schema of {@link OAuthTokenResponse}, for serialisation and the OpenAPI document. */
+export const tokenResponseSchema = {
+  type: 'object',
+  required: [
+    'access_token',
+    'token_type',
+    'expires_in',
+    'refresh_token_expires_in',
+    'session_expires_at',
+  ],
+  properties: {
+    access_token: { type: 'string', description: 'RFC 9068 JWT access token' },
+    token_type: { type: 'string', enum: ['Bearer'] },
+    expires_in: { type: 'integer', description: 'seconds the access token lives' },
+    refresh_token: {
+      type: 'string',
+      description: 'the new refresh token; absent when rotation is off',
+    },
+    scope: { type: 'string' },
+    refresh_token_expires_in: {
+      type: 'integer',
+      description: 'seconds until the refresh token lapses unless used',
+    },
+    session_expires_at: {
+      type: 'integer',
+      description: 'absolute end of the session, epoch seconds',
+    },
+  },
+} as const;
+
+export const oauthErrorSchema = {
+  type: 'object',
+  required: ['error', 'error_description', 'reason'],
+  properties: {
+    error: { type: 'string' },
+    error_description: { type: 'string' },
+    reason: {
+      type: 'string',
+      description: 'machine-readable reason: reused, expired, idle, revoked, unknown, …',
+    },
+  },
+} as const;
+
+const formOrJson = (
+  properties: Record<string, unknown>,
+  required: string[],
+): Record<string, unknown> => {
+  const schema = { type: 'object', required, properties };
+  return { 'application/x-www-form-urlencoded': { schema }, 'application/json': { schema } };
+};
+
+const errorResponses = (statuses: number[]): Record<string, unknown> =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      {
+        description: `error (${status})`,
+        content: { 'application/json': { schema: oauthErrorSchema } },
+      },
+    ]),
+  );
+
+/** Options of {@link oauthFace}. */
+export interface OAuthFaceOptions {
+  service: TokenService;
+  metrics: Metrics;
+}
+
+/** Resolves the calling client: HTTP Basic or body credentials, checked by the core. */
+async function identify(
+  service: TokenService,
+  request: FastifyRequest,
+  read: (name: string) => string | undefined,
+): Promise<ClientIdentity | undefined> {
+  const credentials = readClientCredentials(request, read);
+  return credentials === undefined
+    ? undefined
+    : service.authenticateClient(credentials, request.ip);
+}
+
+/** The OAuth 2.0 face: token (refresh grant), revocation, introspection, metadata, JWKS. */
+export async function oauthFace(
+  app: FastifyInstance,
+  { service, metrics }: OAuthFaceOptions,
+): Promise<void> {
+  const config = { face: 'oauth', renderError: renderOAuthError };
+  const issuer = service.options.issuer;
+
+  app.post(
+    '/oauth/token',
+    {
+      config: {
+        ...config,
+        openapi: {
+          tags: ['OAuth 2.0'],
+          summary: 'Refresh an access token (RFC 6749 §6)',
+          requestBody: {
+            required: true,
+            content: formOrJson(
+              {
+                grant_type: { type: 'string', enum: ['refresh_token'] },
+                refresh_token: { type: 'string' },
+                scope: { type: 'string', description: 'narrower scope for this access token' },
+                client_id: { type: 'string' },
+                client_secret: { type: 'string' },
+              },
+              ['grant_type', 'refresh_token'],
+            ),
+          },
+          security: [{}, { clientBasic: [] }],
+          responses: {
+            '200': {
+              description: 'new tokens',
+              content: { 'application/json': { schema: tokenResponseSchema } },
+            },
+            ...errorResponses([400, 401, 413, 415, 429, 503]),
+          },
+        },
+      },
+      schema: { response: { 200: tokenResponseSchema } },
+    },
+    async (request, reply) => {
+      const read = readParams(request.body);
+      const grantType = requireParam(read, 'grant_type');
+      if (grantType !== 'refresh_token') {
+        throw new BatonError(
+          'ERR_UNSUPPORTED_GRANT_TYPE',
+          'only grant_type=refresh_token is supported',
+        );
+      }
+      const refreshToken = requireParam(read, 'refresh_token');
+      const scope = read('scope');
+      const client = await identify(service, request, read);
+      const { tokens } = await metrics.refresh(service, 'oauth', {
+        refreshToken,
+        client,
+        scope,
+        ip: request.ip,
+      });
+      return reply.send(renderTokenResponse(tokens));
+    },
+  );
+
+  app.post(
+    '/oauth/revoke',
+    {
+      config: {
+        ...config,
+        openapi: {
+          tags: ['OAuth 2.0'],
+          summary: 'Revoke a refresh token (ends its session) or an access token (RFC 7009)',
+          requestBody: {
+            required: true,
+            content: formOrJson(
+              {
+                token: { type: 'string' },
+                token_type_hint: { type: 'string', enum: ['refresh_token', 'access_token'] },
+                client_id: { type: 'string' },
+                client_secret: { type: 'string' },
+              },
+              ['token'],
+            ),
+          },
+          security: [{}, { clientBasic: [] }],
+          responses: {
+            '200': { description: 'revoked, or the token was unknown' },
+            ...errorResponses([400, 401, 413, 415, 429, 503]),
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const read = readParams(request.body);
+      const token = requireParam(read, 'token');
+      read('token_type_hint'); // the token's own format decides; the hint only has to be a string
+      const client = await identify(service, request, read);
+      await service.revokeToken(token, client, request.ip);
+      return reply.code(200).send();
+    },
+  );
+
+  app.post(
+    '/oauth/introspect',
+    {
+      config: {
+        ...config,
+        openapi: {
+          tags: ['OAuth 2.0'],
+          summary: 'Introspect a token (RFC 7662); needs a confidential client or the admin token',
+          requestBody: {
+            required: true,
+            content: formOrJson(
+              {
+                token: { type: 'string' },
+                token_type_hint: { type: 'string' },
+                client_id: { type: 'string' },
+                client_secret: { type: 'string' },
+              },
+              ['token'],
+            ),
+          },
+          security: [{ clientBasic: [] }, { adminBearer: [] }],
+          responses: {
+            '200': {
+              description: 'introspection result',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['active'],
+                    properties: {
+                      active: { type: 'boolean' },
+                      token_type: { type: 'string' },
+                      client_id: { type: 'string' },
+                      sub: { type: 'string' },
+                      iss: { type: 'string' },
+                      aud: { type: 'string' },
+                      exp: { type: 'integer' },
+                      iat: { type: 'integer' },
+                      jti: { type: 'string' },
+                      sid: { type: 'string' },
+                      scope: { type: 'string' },
+                    },
+                  },
+                },
+              },
+            },
+            ...errorResponses([400, 401, 413, 415, 429, 503]),
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const read = readParams(request.body);
+      const bearer = readBearer(request);
+      if (bearer !== undefined) {
+        await service.authenticateAdmin(bearer, request.ip).catch((error: unknown) => {
+          throw error instanceof BatonError && error.code === 'ERR_ADMIN_UNAUTHORIZED'
+            ? new BatonError('ERR_INVALID_CLIENT', 'client authentication failed')
+            : error;
+        });
+      } else {
+        const client = await identify(service, request, read);
+        if (client === undefined || !client.authenticated) {
+          throw new BatonError(
+            'ERR_INVALID_CLIENT',
+            'introspection needs a confidential client or the admin token',
+          );
+        }
+      }
+      const token = requireParam(read, 'token');
+      return reply.send(await service.introspect(token));
+    },
+  );
+
+  app.get(
+    '/.well-known/oauth-authorization-server',
+    {
+      config: {
+        ...config,
+        openapi: {
+          tags: ['OAuth 2.0'],
+          summary: 'Authorization server metadata (RFC 8414)',
+          responses: { '200': { description: 'metadata' } },
+        },
+      },
+    },
+    async () => ({
+      issuer,
+      token_endpoint: `${issuer}/oauth/token`,
+      revocation_endpoint: `${issuer}/oauth/revoke`,
+      introspection_endpoint: `${issuer}/oauth/introspect`,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      grant_types_supported: ['refresh_token'],
+      response_types_supported: [],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      revocation_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'none',
+      ],
+      introspection_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'bearer',
+      ],
+      service_documentation: `${issuer}/docs`,
+    }),
+  );
+
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      config: {
+        ...config,
+        openapi: {
+          tags: ['OAuth 2.0'],
+          summary: 'JSON Web Key Set of the signing keys',
+          responses: { '200': { description: 'JWKS' } },
+        },
+      },
+    },
+    async (_request: FastifyRequest, reply: FastifyReply) =>
+      reply.type('application/jwk-set+json').send(JSON.stringify(service.jwks())),
+  );
+}
