@@ -90,8 +90,8 @@ export async function verifyAccessToken(
   try {
     const { payload } = await jwtVerify<AccessTokenClaims>(
       token,
-      (header) => {
-        const key = header.kid === undefined ? undefined : keyring.find(header.kid);
+      async (header) => {
+        const key = header.kid === undefined ? undefined : await keyring.resolve(header.kid);
         if (key === undefined)
           throw new BatonError('ERR_ACCESS_TOKEN_INVALID', 'unknown signing key');
         if (header.alg !== key.alg)

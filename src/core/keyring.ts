@@ -8,12 +8,20 @@ import type { JWK } from 'jose';
 /** Seconds a retired key stays published and trusted: the longest access-token life plus slack. */
 export const KEY_RETENTION_TTL = MAX_ACCESS_TTL + 300;
 
+/** Seconds between reloads caused by unknown `kid`s; bounds the store reads junk tokens cause. */
+export const RELOAD_THROTTLE_TTL = 5;
+
 /** The signing keys in use: one active key and the retired ones still trusted. */
 export interface Keyring {
   /** The key that signs new tokens. */
   active(): LoadedKey;
   /** A trusted key by `kid`, or `undefined` (unknown, or retired too long ago). */
   find(kid: string): LoadedKey | undefined;
+  /**
+   * Like {@link find}, but an unknown `kid` first reloads the keys from the store (at most once
+   * per {@link RELOAD_THROTTLE_TTL}), so a key made by another instance is trusted at once.
+   */
+  resolve(kid: string): Promise<LoadedKey | undefined>;
   /** Every trusted key, newest first. */
   list(): readonly LoadedKey[];
   /** The JSON Web Key Set of the trusted asymmetric keys. */
@@ -36,6 +44,8 @@ export async function createKeyring(
 ): Promise<{ keyring: Keyring; rotated: LoadedKey | undefined }> {
   let keys: LoadedKey[] = [];
   let byKid = new Map<string, LoadedKey>();
+  let missReloadAt = Number.NEGATIVE_INFINITY;
+  let reloading: Promise<void> | undefined;
 
   const trusted = (key: LoadedKey, now: number): boolean =>
     key.retiredAt === null || key.retiredAt + KEY_RETENTION_TTL > now;
@@ -69,11 +79,26 @@ export async function createKeyring(
   }
   const rotated = active().alg === alg ? undefined : await rotate(alg);
 
+  const find = (kid: string): LoadedKey | undefined => {
+    const key = byKid.get(kid);
+    return key !== undefined && trusted(key, clock.now()) ? key : undefined;
+  };
+
   const keyring: Keyring = {
     active,
-    find: (kid) => {
-      const key = byKid.get(kid);
-      return key !== undefined && trusted(key, clock.now()) ? key : undefined;
+    find,
+    async resolve(kid) {
+      const key = find(kid);
+      if (key !== undefined) return key;
+      // Concurrent misses share one reload; after it, misses wait out the throttle.
+      if (reloading === undefined && clock.now() - missReloadAt >= RELOAD_THROTTLE_TTL) {
+        missReloadAt = clock.now();
+        reloading = reload().finally(() => {
+          reloading = undefined;
+        });
+      }
+      await reloading;
+      return find(kid);
     },
     list: () => keys,
     jwks: () => ({
