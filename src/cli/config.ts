@@ -155,6 +155,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): BatonCo
   const logLevel = get('BATON_LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel))
     throw new ConfigError(`BATON_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const secret = get('BATON_SECRET') || undefined;
+  if (secret !== undefined && secret.length < 32)
+    throw new ConfigError('BATON_SECRET must be at least 32 characters');
+  const adminToken = get('BATON_ADMIN_TOKEN') || undefined;
+  if (adminToken !== undefined && adminToken.length < 32) {
+    throw new ConfigError('BATON_ADMIN_TOKEN must be at least 32 characters');
+  }
   const trust = get('BATON_TRUST_PROXY');
   const trustProxy =
     trust === undefined || /^(false|0|no|off|)$/i.test(trust)
@@ -169,8 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): BatonCo
     issuer,
     store: get('BATON_STORE') ?? 'sqlite:./baton.db',
     redisUrl: url('BATON_REDIS_URL', get('BATON_REDIS_URL'), ['redis:', 'rediss:']),
-    adminToken: get('BATON_ADMIN_TOKEN') || undefined,
-    secret: get('BATON_SECRET') || undefined,
+    adminToken,
+    secret,
     dialects: dialects(get('BATON_DIALECTS')),
     accessTtl: integer('BATON_ACCESS_TTL', get('BATON_ACCESS_TTL'), 900, 1, 86_400),
     refreshTtl: integer('BATON_REFRESH_TTL', get('BATON_REFRESH_TTL'), 2_592_000, 1, 400 * 86_400),

@@ -4,7 +4,8 @@ import { BatonError } from './errors.js';
 import { guardFailures } from './failure-limits.js';
 import { randomId } from './random-id.js';
 import { keyedHash, safeEqual } from './secrets.js';
-import type { ClientRecord } from './store.js';
+import { revokeSessions } from './revoke.js';
+import type { ClientRecord, NewSecurityEvent } from './store.js';
 
 /** Id of the client that always exists. */
 export const DEFAULT_CLIENT_ID = 'default';
@@ -107,7 +108,7 @@ export async function createClient(
   const stored = await ctx.store.putClient(record, input.replace === true);
   if (!stored) throw new BatonError('ERR_CONFLICT', `client ${input.id} already exists`);
   ctx.clients.invalidate(record.id);
-  await ctx.store.appendEvent({
+  const event: NewSecurityEvent = {
     type: 'client.created',
     at: record.createdAt,
     sessionId: null,
@@ -115,7 +116,9 @@ export async function createClient(
     clientId: record.id,
     ip: null,
     detail: input.replace === true ? 'replaced' : null,
-  });
+  };
+  await ctx.store.appendEvent(event);
+  ctx.events.publish(event);
   return clientSecret === undefined
     ? { client: describeClient(record) }
     : { client: describeClient(record), clientSecret };
@@ -202,20 +205,19 @@ export async function deleteClient(
     throw new BatonError('ERR_CONFLICT', 'the default client cannot be removed');
   if ((await ctx.store.getClient(id)) === undefined)
     throw new BatonError('ERR_NOT_FOUND', `no client ${id}`);
-  const now = ctx.clock.now();
-  const revoked = await ctx.store.revokeSessions({ clientId: id }, now, 'client_deleted');
+  const revokedSessions = await revokeSessions(ctx, { clientId: id }, 'client_deleted');
   await ctx.store.deleteClient(id);
   ctx.clients.invalidate(id);
-  const event = {
+  const event: NewSecurityEvent = {
     type: 'client.deleted',
-    at: now,
+    at: ctx.clock.now(),
     sessionId: null,
     subject: null,
     clientId: id,
     ip: null,
-    detail: `${revoked.length} sessions revoked`,
-  } as const;
+    detail: `${revokedSessions} sessions revoked`,
+  };
   await ctx.store.appendEvent(event);
   ctx.events.publish(event);
-  return { revokedSessions: revoked.length };
+  return { revokedSessions };
 }

@@ -3,7 +3,7 @@
  * `error` string and, for `invalid_grant`, the machine-readable `reason` that lets a client
  * tell a theft (`reused`) from a timeout (`expired`, `idle`).
  *
- * `docs/errors.md` lists every code; `test/core/errors.test.ts` keeps the two in sync.
+ * `docs/errors.md` lists every code; `test/core/errors-doc.test.ts` keeps the two in sync.
  */
 export const ERROR_CODES = {
   ERR_INVALID_REQUEST: { status: 400, error: 'invalid_request', reason: 'invalid_request' },

@@ -12,6 +12,10 @@ import { issueTokenSet, type TokenSet } from './token-set.js';
 
 /** Longest subject, in characters. */
 export const MAX_SUBJECT_LENGTH = 255;
+// Subjects end up in logs, events and other databases: no NULs, newlines or escapes.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
 /** Largest custom-claims object, in bytes of JSON. */
 export const MAX_CLAIMS_BYTES = 4096;
 
@@ -63,9 +67,12 @@ export async function issueSession(
   if (
     typeof input.subject !== 'string' ||
     input.subject.length === 0 ||
-    input.subject.length > MAX_SUBJECT_LENGTH
+    input.subject.length > MAX_SUBJECT_LENGTH ||
+    CONTROL_CHARACTERS.test(input.subject)
   ) {
-    throw invalid(`subject must be a string of 1 to ${MAX_SUBJECT_LENGTH} characters`);
+    throw invalid(
+      `subject must be 1 to ${MAX_SUBJECT_LENGTH} characters, without control characters`,
+    );
   }
   const clientId = input.clientId ?? DEFAULT_CLIENT_ID;
   const client = typeof clientId === 'string' ? await ctx.clients.get(clientId) : undefined;

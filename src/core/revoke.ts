@@ -46,25 +46,16 @@ export async function revokeSessions(
   ctx: ServiceContext,
   filter: SessionFilter,
   reason: RevokeReason,
+  ip?: string,
 ): Promise<number> {
   const now = ctx.clock.now();
-  const ids = await ctx.store.revokeSessions(filter, now, reason);
-  const subject = 'subject' in filter ? filter.subject : null;
-  const clientId = 'clientId' in filter ? filter.clientId : null;
-  for (const sessionId of ids) {
-    const event: NewSecurityEvent = {
-      type: 'session.revoked',
-      at: now,
-      sessionId,
-      subject,
-      clientId,
-      ip: null,
-      detail: reason,
-    };
+  const revoked = await ctx.store.revokeSessions(filter, now, reason);
+  for (const session of revoked) {
+    const event = sessionEvent(session, now, reason, ip ?? null);
     await ctx.store.appendEvent(event);
     ctx.events.publish(event);
   }
-  return ids.length;
+  return revoked.length;
 }
 
 /**

@@ -141,6 +141,9 @@ export interface EventQuery {
   limit: number;
 }
 
+/** A session ended by a bulk revocation. */
+export type RevokedSession = Pick<SessionRecord, 'id' | 'subject' | 'clientId'>;
+
 /** Which sessions a bulk revocation ends. */
 export type SessionFilter = { subject: string } | { clientId: string };
 
@@ -212,8 +215,8 @@ export interface Store {
    * Returns false when it was already revoked or does not exist.
    */
   revokeSession(id: string, at: number, reason: string, event?: NewSecurityEvent): Promise<boolean>;
-  /** Revokes every unrevoked session matching the filter; returns their ids. */
-  revokeSessions(filter: SessionFilter, at: number, reason: string): Promise<string[]>;
+  /** Revokes every unrevoked session matching the filter; returns them, ordered by id. */
+  revokeSessions(filter: SessionFilter, at: number, reason: string): Promise<RevokedSession[]>;
 
   /** Marks an access token id revoked until `expiresAt`. */
   revokeAccessToken(jti: string, expiresAt: number): Promise<void>;

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TokenService } from '../core/token-service.js';
-import { installErrorHandling } from './errors.js';
+import { installErrorHandling, sendError, toBatonError } from './errors.js';
 import { adminFace } from './faces/admin.js';
-import { oauthFace } from './faces/oauth.js';
+import { oauthFace, renderOAuthError } from './faces/oauth.js';
 import { operationsFace } from './faces/operations.js';
 import { addFormBodyParser } from './form-body.js';
 import { loggerOptions } from './logger.js';
@@ -18,6 +19,39 @@ const VERSION = (
     version: string;
   }
 ).version;
+
+/** Headers of every response. */
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  pragma: 'no-cache',
+  'x-content-type-options': 'nosniff',
+} as const;
+
+/**
+ * Answers requests Node cannot even parse (oversized headers, broken HTTP) on the raw socket,
+ * in the admin error format and with the same headers as every other response.
+ */
+function writeClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) return;
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({
+    error: 'invalid_request',
+    error_description: tooLarge ? 'the request headers are too large' : 'malformed HTTP request',
+    code: 'ERR_INVALID_REQUEST',
+  });
+  socket.end(
+    [
+      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}`,
+      'content-type: application/json; charset=utf-8',
+      `content-length: ${Buffer.byteLength(body)}`,
+      ...Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}`),
+      'connection: close',
+      '',
+      body,
+    ].join('\r\n'),
+  );
+}
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -50,18 +84,31 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Wrong types are errors, not something to coerce; unknown fields are refused by the schemas.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
+    // Subjects and ids may be up to 255 characters; path parameters must fit them.
+    routerOptions: { maxParamLength: 256 },
+    // Malformed URLs (e.g. a bad %-escape) fail before routing; answer them like any other error.
+    frameworkErrors: (error, request, reply) => {
+      reply.headers(SECURITY_HEADERS);
+      sendError(request, reply, toBatonError(error));
+    },
+    clientErrorHandler: writeClientError,
   });
   const metrics = createMetrics();
   const routes = collectRoutes(app);
 
   // Only forms and JSON are request formats here; anything else is a 415.
   app.removeContentTypeParser('text/plain');
+  // An empty JSON body reads as no body (curl -H 'content-type: application/json' without -d).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(request, body as string, done);
+  });
   addFormBodyParser(app);
-  installErrorHandling(app);
+  installErrorHandling(app, [{ prefix: '/oauth/', render: renderOAuthError }]);
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('cache-control', 'no-store');
-    reply.header('pragma', 'no-cache');
-    reply.header('x-content-type-options', 'nosniff');
+    reply.headers(SECURITY_HEADERS);
     return payload;
   });
 

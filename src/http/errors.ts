@@ -97,11 +97,18 @@ export function sendError(
     .send(rendered.body);
 }
 
+/** Which renderer answers unknown paths under a prefix (e.g. OAuth errors under `/oauth/`). */
+export interface PrefixRenderer {
+  prefix: string;
+  render: ErrorRenderer;
+}
+
 /**
  * Installs the one error handler: every failure becomes a {@link BatonError}, is logged without
  * token material (5xx as errors, 4xx at debug), and is written in the route's face format.
+ * Unknown paths are answered in the format of the face owning their prefix.
  */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, notFound: PrefixRenderer[] = []): void {
   app.setErrorHandler((thrown, request, reply) => {
     const error = toBatonError(thrown);
     const log = {
@@ -110,22 +117,25 @@ export function installErrorHandling(app: FastifyInstance): void {
       route: request.routeOptions.url,
       method: request.method,
     };
-    if (error.status >= 500)
+    if (error.status >= 500) {
       request.log.error(
         { ...log, err: error.code === 'ERR_INTERNAL' ? thrown : undefined },
         error.message,
       );
-    else request.log.debug(log, error.message);
+    } else {
+      request.log.debug(log, error.message);
+    }
     return sendError(request, reply, error);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
-      request,
-      reply,
-      new BatonError(
-        'ERR_NOT_FOUND',
-        `no route ${request.method} ${request.url.split('?')[0] ?? ''}`,
-      ),
-    ),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = (request.url.split('?')[0] ?? '').slice(0, 100);
+    const error = new BatonError('ERR_NOT_FOUND', `no route ${request.method} ${path}`);
+    const render =
+      notFound.find((entry) => path.startsWith(entry.prefix))?.render ?? renderAdminError;
+    const rendered = render(error);
+    return reply
+      .code(rendered.status)
+      .headers(rendered.headers ?? {})
+      .send(rendered.body);
+  });
 }

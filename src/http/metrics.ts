@@ -1,13 +1,12 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BatonError } from '../core/errors.js';
-import type { RefreshRequest, RefreshResult } from '../core/refresh.js';
-import type { TokenService } from '../core/token-service.js';
+import type { RefreshResult } from '../core/refresh.js';
 
 /** The Prometheus metrics of one server. */
 export interface Metrics {
   readonly registry: Registry;
-  /** Runs a refresh for `face`, counting its outcome and timing it. */
-  refresh(service: TokenService, face: string, request: RefreshRequest): Promise<RefreshResult>;
+  /** Runs a refresh (`run`) for `face`, counting its outcome and timing it. */
+  refresh(face: string, run: () => Promise<RefreshResult>): Promise<RefreshResult>;
 }
 
 /** Creates the registry: refreshes by face and outcome, latency, reuse detections, process. */
@@ -36,11 +35,11 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
-    async refresh(service, face, request) {
+    async refresh(face, run) {
       const started = process.hrtime.bigint();
       let outcome = 'internal';
       try {
-        const result = await service.refresh(request);
+        const result = await run();
         outcome = result.replayed ? 'replayed' : 'rotated';
         return result;
       } catch (error) {

@@ -297,11 +297,12 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const a3 = session({ subject: 'ann', revokedAt: T0, revokeReason: 'admin' });
         const b1 = session({ subject: 'bob', clientId: 'web' });
         for (const s of [a1, a2, a3, b1]) await store.createSession(s, token(s));
+        const who = (s: SessionRecord) => ({ id: s.id, subject: s.subject, clientId: s.clientId });
         expect(await store.revokeSessions({ subject: 'ann' }, T0 + 1, 'subject')).toEqual(
-          [a1.id, a2.id].sort(),
+          [a1, a2].map(who).sort((x, y) => (x.id < y.id ? -1 : 1)),
         );
         expect(await store.revokeSessions({ clientId: 'web' }, T0 + 2, 'client_deleted')).toEqual([
-          b1.id,
+          who(b1),
         ]);
         expect((await store.getSession(a3.id))?.revokedAt).toBe(T0);
         expect((await store.getSession(b1.id))?.revokeReason).toBe('client_deleted');

@@ -182,12 +182,10 @@ export async function oauthFace(
       }
       const refreshToken = requireParam(read, 'refresh_token');
       const scope = read('scope');
-      const client = await identify(service, request, read);
-      const { tokens } = await metrics.refresh(service, 'oauth', {
-        refreshToken,
-        client,
-        scope,
-        ip: request.ip,
+      // Client authentication is part of the refresh: its failures count in the metrics too.
+      const { tokens } = await metrics.refresh('oauth', async () => {
+        const client = await identify(service, request, read);
+        return service.refresh({ refreshToken, client, scope, ip: request.ip });
       });
       return reply.send(renderTokenResponse(tokens));
     },
@@ -301,44 +299,49 @@ export async function oauthFace(
         }
       }
       const token = requireParam(read, 'token');
+      read('token_type_hint'); // the token's own format decides; the hint only has to be a string
       return reply.send(await service.introspect(token));
     },
   );
 
-  app.get(
-    '/.well-known/oauth-authorization-server',
-    {
-      config: {
-        ...config,
-        openapi: {
-          tags: ['OAuth 2.0'],
-          summary: 'Authorization server metadata (RFC 8414)',
-          responses: { '200': { description: 'metadata' } },
+  const metadata = {
+    issuer,
+    token_endpoint: `${issuer}/oauth/token`,
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    grant_types_supported: ['refresh_token'],
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    revocation_endpoint_auth_methods_supported: [
+      'client_secret_basic',
+      'client_secret_post',
+      'none',
+    ],
+    // The admin token (Bearer) is accepted too; it is not a registered client auth method.
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    service_documentation: `${issuer}/docs`,
+  };
+  // RFC 8414 §3: an issuer with a path publishes its metadata under the path-suffixed name too.
+  const issuerPath = new URL(issuer).pathname.replace(/\/+$/, '');
+  const metadataPaths = ['/.well-known/oauth-authorization-server'];
+  if (issuerPath !== '') metadataPaths.push(`/.well-known/oauth-authorization-server${issuerPath}`);
+  for (const path of metadataPaths) {
+    app.get(
+      path,
+      {
+        config: {
+          ...config,
+          openapi: {
+            tags: ['OAuth 2.0'],
+            summary: 'Authorization server metadata (RFC 8414)',
+            responses: { '200': { description: 'metadata' } },
+          },
         },
       },
-    },
-    async () => ({
-      issuer,
-      token_endpoint: `${issuer}/oauth/token`,
-      revocation_endpoint: `${issuer}/oauth/revoke`,
-      introspection_endpoint: `${issuer}/oauth/introspect`,
-      jwks_uri: `${issuer}/.well-known/jwks.json`,
-      grant_types_supported: ['refresh_token'],
-      response_types_supported: [],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-      revocation_endpoint_auth_methods_supported: [
-        'client_secret_basic',
-        'client_secret_post',
-        'none',
-      ],
-      introspection_endpoint_auth_methods_supported: [
-        'client_secret_basic',
-        'client_secret_post',
-        'bearer',
-      ],
-      service_documentation: `${issuer}/docs`,
-    }),
-  );
+      async () => metadata,
+    );
+  }
 
   app.get(
     '/.well-known/jwks.json',

@@ -38,7 +38,10 @@ export async function operationsFace(
     '/readyz',
     { config: { ...config, openapi: { tags: ['Operations'], summary: 'Store is reachable' } } },
     async (_request, reply) => {
-      const extra = (await options.readiness?.()) ?? {};
+      // A failing extra check is reported, never a 500; only the store decides readiness.
+      const extra = await (options.readiness?.() ?? Promise.resolve({})).catch(() => ({
+        checks: 'failed',
+      }));
       try {
         await service.ready();
         return { status: 'ready', store: service.store.kind, ...extra };

@@ -133,7 +133,7 @@ export function createMemoryStore(): Store {
       return true;
     },
     async revokeSessions(filter: SessionFilter, at, reason) {
-      const ids: string[] = [];
+      const revoked: { id: string; subject: string; clientId: string }[] = [];
       for (const session of sessions.values()) {
         const matches =
           'subject' in filter
@@ -142,10 +142,10 @@ export function createMemoryStore(): Store {
         if (matches && session.revokedAt === null) {
           session.revokedAt = at;
           session.revokeReason = reason;
-          ids.push(session.id);
+          revoked.push({ id: session.id, subject: session.subject, clientId: session.clientId });
         }
       }
-      return ids.sort();
+      return revoked.sort((a, b) => (a.id < b.id ? -1 : 1));
     },
 
     async revokeAccessToken(jti, expiresAt) {

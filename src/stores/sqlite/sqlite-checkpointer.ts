@@ -49,6 +49,9 @@ export function startCheckpointer(
   worker.on('error', () => undefined);
   return {
     async stop() {
+      // Hold the process open until the last checkpoint is done; unref'd, an idle event loop
+      // would exit mid-shutdown.
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },

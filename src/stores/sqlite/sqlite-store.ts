@@ -73,6 +73,12 @@ interface KeyRow {
   retired_at: number | null;
 }
 
+interface RevokedRow {
+  id: string;
+  subject: string;
+  client_id: string;
+}
+
 interface EventRow {
   id: number;
   type: SecurityEvent['type'];
@@ -245,11 +251,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     revokeSession: db.prepare(
       'UPDATE sessions SET revoked_at = ?, revoke_reason = ?, ends_at = ? WHERE id = ? AND revoked_at IS NULL',
     ),
-    revokeBySubject: db.prepare<[number, string, number, string], { id: string }>(
-      'UPDATE sessions SET revoked_at = ?, revoke_reason = ?, ends_at = ? WHERE subject = ? AND revoked_at IS NULL RETURNING id',
+    revokeBySubject: db.prepare<[number, string, number, string], RevokedRow>(
+      `UPDATE sessions SET revoked_at = ?, revoke_reason = ?, ends_at = ? WHERE subject = ? AND revoked_at IS NULL
+       RETURNING id, subject, client_id`,
     ),
-    revokeByClient: db.prepare<[number, string, number, string], { id: string }>(
-      'UPDATE sessions SET revoked_at = ?, revoke_reason = ?, ends_at = ? WHERE client_id = ? AND revoked_at IS NULL RETURNING id',
+    revokeByClient: db.prepare<[number, string, number, string], RevokedRow>(
+      `UPDATE sessions SET revoked_at = ?, revoke_reason = ?, ends_at = ? WHERE client_id = ? AND revoked_at IS NULL
+       RETURNING id, subject, client_id`,
     ),
     listAll: db.prepare<[string, number], SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id > ? ORDER BY s.id LIMIT ?`,
@@ -457,7 +465,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         'subject' in filter
           ? sql.revokeBySubject.all(at, reason, at, filter.subject)
           : sql.revokeByClient.all(at, reason, at, filter.clientId);
-      return rows.map((row) => row.id).sort();
+      return rows
+        .map((row) => ({ id: row.id, subject: row.subject, clientId: row.client_id }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1));
     }),
 
     revokeAccessToken: guard((jti: string, expiresAt: number) => {
