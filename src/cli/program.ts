@@ -1,13 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BatonError } from '../core/errors.js';
-import { resetAdmin } from './commands/admin-token.js';
-import { addClient, listClients, removeClient } from './commands/clients.js';
-import { listEvents } from './commands/events.js';
-import { listKeys, rotateKeys } from './commands/keys.js';
-import { migrate } from './commands/migrate.js';
-import { mint } from './commands/mint.js';
-import { serve } from './commands/serve.js';
-import { listSessions, revokeSessions, showSession } from './commands/sessions.js';
 import { ConfigError, loadConfig, type BatonConfig } from './config.js';
 import { UsageError } from './usage-error.js';
 
@@ -35,7 +27,10 @@ const EVENT_TYPES = [
   'client.deleted',
 ];
 
-/** Builds the `baton` command line; `run` receives each command's work. */
+/**
+ * Builds the `baton` command line. Commands are imported when they run, so that `--help` and
+ * usage errors do not load Fastify, jose and the database drivers.
+ */
 export function buildProgram(env: NodeJS.ProcessEnv): Command {
   const program = new Command('baton')
     .description('Baton: a token service that makes refreshing safe and boring.')
@@ -47,12 +42,12 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
   program
     .command('serve')
     .description('run the HTTP server (BATON_HOST:BATON_PORT) on BATON_STORE until SIGINT/SIGTERM')
-    .action(() => serve(config()));
+    .action(async () => (await import('./commands/serve.js')).serve(config()));
 
   program
     .command('migrate')
     .description('apply pending schema migrations to BATON_STORE')
-    .action(() => migrate(config()));
+    .action(async () => (await import('./commands/migrate.js')).migrate(config()));
 
   program
     .command('mint')
@@ -64,7 +59,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
     .option('--access-ttl <seconds>', 'access-token lifetime', positiveInteger)
     .option('--refresh-ttl <seconds>', 'absolute session lifetime', positiveInteger)
     .option('--idle-ttl <seconds>', 'idle lifetime', positiveInteger)
-    .action((options) => mint(config(), options));
+    .action(async (options) => (await import('./commands/mint.js')).mint(config(), options));
 
   const sessions = program.command('sessions').description('list, show and revoke sessions');
   sessions
@@ -75,27 +70,33 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
     .option('--after <sessionId>', 'start after this session id')
     .option('--limit <n>', 'at most n sessions', positiveInteger, 100)
     .option('--json', 'print JSON')
-    .action((options) => listSessions(config(), options));
+    .action(async (options) =>
+      (await import('./commands/sessions.js')).listSessions(config(), options),
+    );
   sessions
     .command('show <id>')
     .description('print one session as JSON')
-    .action((id: string) => showSession(config(), id));
+    .action(async (id: string) =>
+      (await import('./commands/sessions.js')).showSession(config(), id),
+    );
   sessions
     .command('revoke [id]')
     .description('revoke a session, or with --sub every session of a subject')
     .option('--sub <subject>', 'sign this subject out everywhere')
-    .action((id: string | undefined, options) => revokeSessions(config(), id, options));
+    .action(async (id: string | undefined, options) =>
+      (await import('./commands/sessions.js')).revokeSessions(config(), id, options),
+    );
 
   const keys = program.command('keys').description('list and rotate signing keys');
   keys
     .command('list')
     .description('list signing keys')
     .option('--json', 'print JSON')
-    .action((options) => listKeys(config(), options));
+    .action(async (options) => (await import('./commands/keys.js')).listKeys(config(), options));
   keys
     .command('rotate')
     .description('make a new key active; the old one stays in the JWKS until its tokens expire')
-    .action(() => rotateKeys(config()));
+    .action(async () => (await import('./commands/keys.js')).rotateKeys(config()));
 
   const clients = program.command('clients').description('register, list and remove clients');
   clients
@@ -110,16 +111,22 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
     .option('--no-rotate', 'keep refresh tokens across refreshes')
     .option('--audience <aud>', 'aud of access tokens (default: the issuer)')
     .option('--replace', 'replace an existing client of this id')
-    .action((id: string, options) => addClient(config(), id, options));
+    .action(async (id: string, options) =>
+      (await import('./commands/clients.js')).addClient(config(), id, options),
+    );
   clients
     .command('list')
     .description('list clients')
     .option('--json', 'print JSON')
-    .action((options) => listClients(config(), options));
+    .action(async (options) =>
+      (await import('./commands/clients.js')).listClients(config(), options),
+    );
   clients
     .command('remove <id>')
     .description('remove a client and revoke its sessions')
-    .action((id: string) => removeClient(config(), id));
+    .action(async (id: string) =>
+      (await import('./commands/clients.js')).removeClient(config(), id),
+    );
 
   program
     .command('events')
@@ -128,14 +135,16 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
     .option('--since <when>', 'epoch seconds, ISO date, or an age like 15m, 2h, 7d')
     .option('--limit <n>', 'events per page', positiveInteger, 100)
     .option('--follow', 'keep printing new events')
-    .action((options) => listEvents(config(), options));
+    .action(async (options) =>
+      (await import('./commands/events.js')).listEvents(config(), options),
+    );
 
   program
     .command('admin-token')
     .description('manage the generated admin token')
     .command('reset')
     .description('replace the generated admin token and print the new one once')
-    .action(() => resetAdmin(config()));
+    .action(async () => (await import('./commands/admin-token.js')).resetAdmin(config()));
 
   for (const command of [
     program,

@@ -1,14 +1,14 @@
 import { resetAdminToken } from '../../core/admin-token.js';
 import type { BatonConfig } from '../config.js';
+import { UsageError } from '../usage-error.js';
 import { openStore, parseStoreLocation } from '../open-store.js';
 
 /** `baton admin-token reset`: replaces the generated admin token and prints the new one once. */
 export async function resetAdmin(config: BatonConfig): Promise<void> {
   if (config.adminToken !== undefined) {
-    process.stderr.write(
-      'baton: BATON_ADMIN_TOKEN is set; the configured token is used, nothing to reset\n',
+    throw new UsageError(
+      'BATON_ADMIN_TOKEN is set, so that token is the admin token; there is nothing to reset',
     );
-    return;
   }
   const store = openStore(parseStoreLocation(config.store), false);
   try {
