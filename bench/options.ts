@@ -1,0 +1,118 @@
+/** The scenarios `npm run bench` knows, in the order they run. */
+export const SCENARIOS = ['core-memory', 'core-sqlite', 'http-memory', 'http-sqlite'] as const;
+/** One of {@link SCENARIOS}. */
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** Settings of one benchmark run. Durations in seconds. */
+export interface BenchOptions {
+  scenarios: ScenarioName[];
+  duration: number;
+  warmup: number;
+  /** Refresh chains in flight at once: core workers, or autocannon connections. */
+  concurrency: number;
+  /** Sessions minted for the in-process scenarios. */
+  coreSessions: number;
+  port: number;
+  /**
+   * How the server child runs: compiled `dist/`, source through tsx, `auto`, or the path of a
+   * compiled `cli/main.js` (e.g. a build made elsewhere with `tsc --outDir`).
+   */
+  server: string;
+  /** Write a V8 CPU profile of each server child and print its top functions. */
+  cpuProf: boolean;
+  /** Write results to bench/results/. */
+  save: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [--only <scenario>[,<scenario>…]] [--duration <s>] [--warmup <s>]
+                       [--concurrency <n>] [--sessions <n>] [--port <n>] [--server auto|dist|tsx|<main.js>]
+                       [--cpu-prof] [--no-save]
+scenarios: ${SCENARIOS.join(', ')} (prefixes work: --only http, --only sqlite)
+environment: BENCH_ONLY, BENCH_DURATION (10), BENCH_WARMUP (2), BENCH_CONCURRENCY (50),
+             BENCH_SESSIONS (1000), BENCH_PORT (18080), BENCH_SERVER (auto), BENCH_CPU_PROF=1`;
+
+/** A bad option: the run stops with usage. */
+export class BenchUsageError extends Error {
+  override readonly name = 'BenchUsageError';
+}
+
+function number(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < min) {
+    throw new BenchUsageError(`${name} must be a number ≥ ${min} (got ${JSON.stringify(value)})`);
+  }
+  return parsed;
+}
+
+function integer(name: string, value: string | undefined, fallback: number, min: number): number {
+  const parsed = number(name, value, fallback, min);
+  if (!Number.isSafeInteger(parsed)) throw new BenchUsageError(`${name} must be an integer`);
+  return parsed;
+}
+
+function selectScenarios(value: string | undefined): ScenarioName[] {
+  if (value === undefined || value.trim() === '' || value === 'all') return [...SCENARIOS];
+  const picked = new Set<ScenarioName>();
+  for (const word of value.split(',').map((part) => part.trim())) {
+    const matches = SCENARIOS.filter(
+      (name) => name === word || name.startsWith(`${word}-`) || name.endsWith(`-${word}`),
+    );
+    if (matches.length === 0) {
+      throw new BenchUsageError(
+        `unknown scenario ${JSON.stringify(word)} (known: ${SCENARIOS.join(', ')})`,
+      );
+    }
+    for (const name of matches) picked.add(name);
+  }
+  return SCENARIOS.filter((name) => picked.has(name));
+}
+
+/** Reads the options from argv (`--name value` or `--name=value`) over BENCH_* variables. */
+export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (!arg.startsWith('--')) throw new BenchUsageError(`unexpected argument ${arg}`);
+    const [name = '', inline] = arg.slice(2).split(/=(.*)/s, 2);
+    if (name === 'cpu-prof' || name === 'no-save' || name === 'help') {
+      flags.set(name, inline ?? 'true');
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new BenchUsageError(`--${name} needs a value`);
+    flags.set(name, value);
+  }
+  const known = [
+    'only',
+    'duration',
+    'warmup',
+    'concurrency',
+    'sessions',
+    'port',
+    'server',
+    'cpu-prof',
+    'no-save',
+    'help',
+  ];
+  for (const name of flags.keys()) {
+    if (!known.includes(name)) throw new BenchUsageError(`unknown option --${name}`);
+  }
+  if (flags.has('help')) throw new BenchUsageError('');
+  const get = (flag: string, variable: string): string | undefined =>
+    flags.get(flag) ?? env[variable];
+
+  const server = get('server', 'BENCH_SERVER') ?? 'auto';
+  const cpuProf = get('cpu-prof', 'BENCH_CPU_PROF');
+  return {
+    scenarios: selectScenarios(get('only', 'BENCH_ONLY')),
+    duration: number('duration', get('duration', 'BENCH_DURATION'), 10, 1),
+    warmup: number('warmup', get('warmup', 'BENCH_WARMUP'), 2, 0),
+    concurrency: integer('concurrency', get('concurrency', 'BENCH_CONCURRENCY'), 50, 1),
+    coreSessions: integer('sessions', get('sessions', 'BENCH_SESSIONS'), 1000, 1),
+    port: integer('port', get('port', 'BENCH_PORT'), 18080, 1),
+    server,
+    cpuProf: cpuProf !== undefined && /^(1|true|yes|on)$/i.test(cpuProf),
+    save: !flags.has('no-save'),
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The refresh benchmark (`npm run bench`): refreshes with rotation on, in process through the
+ * core and over HTTP against the real server, on the memory and the SQLite store. Prints a table
+ * and writes the full results to bench/results/. `npm run bench -- --help` lists the options.
+ */
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCoreLoad } from './core-load.js';
+import type { CpuUse } from './cpu-meter.js';
+import { formatProfileSummary, summariseCpuProfile, type ProfileSummary } from './cpu-profile.js';
+import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './options.js';
+import { checkTargets, commitInfo, formatTable, machineInfo, writeResults } from './report.js';
+import type { ScenarioResult } from './scenario-result.js';
+import { killAllServers, ROOT, serverCommand, type ServerCommand } from './server-process.js';
+import { removeTempDirs } from './temp-dirs.js';
+
+const say = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** Runs the HTTP scenario with a CPU profile of the server; prints and returns its summary. */
+async function profiled(
+  run: (cpuProfDir: string | undefined) => Promise<ScenarioResult>,
+  options: BenchOptions,
+): Promise<{ result: ScenarioResult; profile?: { file: string; summary: ProfileSummary } }> {
+  if (!options.cpuProf) return { result: await run(undefined) };
+  // Not a temp dir that is cleaned up: the profiles are kept for inspection.
+  const dir = mkdtempSync(join(tmpdir(), 'baton-cpuprof-'));
+  const result = await run(dir);
+  // One profile per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile); thread 0 serves.
+  const names = readdirSync(dir).filter((file) => file.endsWith('.cpuprofile'));
+  const name = names.find((file) => /\.\d+\.0\.\d+\.cpuprofile$/.test(file)) ?? names[0];
+  if (name === undefined) {
+    say(`  no CPU profile was written to ${dir}`);
+    return { result };
+  }
+  const file = join(dir, name);
+  const summary = summariseCpuProfile(file);
+  for (const line of formatProfileSummary(summary)) say(`  ${line}`);
+  say(`  profiles kept in ${dir}, main thread ${name} (open in Chrome DevTools; delete when done)`);
+  return { result, profile: { file, summary } };
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseBenchOptions(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    if (error.message !== '') say(`bench: ${error.message}`);
+    say(USAGE);
+    return error.message === '' ? 0 : 2;
+  }
+  const startedAt = new Date();
+  const machine = machineInfo();
+  const commit = commitInfo(ROOT);
+  let command: ServerCommand | undefined;
+  if (options.scenarios.some((name) => name.startsWith('http-'))) {
+    command = serverCommand(options.server);
+    say(`server child: ${command.mode} (${command.reason})`);
+  }
+  say(
+    `refresh benchmark: ${options.scenarios.join(', ')}; ${options.duration} s each after a ${options.warmup} s warm-up; ` +
+      `${options.concurrency} chains in flight; ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}`,
+  );
+
+  const results: ScenarioResult[] = [];
+  const profiles: Record<string, { file: string; summary: ProfileSummary }> = {};
+  for (const scenario of options.scenarios) {
+    const store = scenario.endsWith('-sqlite') ? 'sqlite' : 'memory';
+    const log = (line: string): void => say(`[${scenario}] ${line}`);
+    let result: ScenarioResult;
+    if (scenario.startsWith('core-')) {
+      result = await runCoreLoad({
+        scenario,
+        store,
+        sessions: options.coreSessions,
+        concurrency: options.concurrency,
+        duration: options.duration,
+        warmup: options.warmup,
+        log,
+      });
+    } else {
+      const server = command as ServerCommand;
+      // Loaded on demand so that in-process runs (and their profiles) do without autocannon.
+      const { runHttpLoad } = await import('./http-load.js');
+      const run = await profiled(
+        (cpuProfDir) =>
+          runHttpLoad({
+            scenario,
+            store,
+            connections: options.concurrency,
+            duration: options.duration,
+            warmup: options.warmup,
+            port: options.port,
+            command: server,
+            cpuProfDir,
+            log,
+          }),
+        options,
+      );
+      result = run.result;
+      if (run.profile !== undefined) profiles[scenario] = run.profile;
+    }
+    log(
+      `${Math.round(result.refreshesPerSecond)} refreshes/s, p99 ${result.latency.p99.toFixed(2)} ms, ` +
+        `${result.errors} errors${result.errors > 0 ? ` ${JSON.stringify(result.errorKinds)}` : ''}`,
+    );
+    const cpu = result.details.cpuCores as CpuUse;
+    log(
+      `CPU in cores: bench process ${cpu.bench.toFixed(2)}` +
+        `${cpu.server === null ? '' : `, server ${cpu.server.toFixed(2)}`}, other processes ${cpu.other.toFixed(2)}`,
+    );
+    if (cpu.other > 0.2) {
+      log(
+        `warning: other processes used ${cpu.other.toFixed(2)} cores meanwhile; figures are noisy`,
+      );
+    }
+    results.push(result);
+  }
+
+  const targets = checkTargets(results);
+  process.stdout.write(`\n${formatTable(results)}\n`);
+  for (const check of targets) {
+    process.stdout.write(
+      `target ${check.scenario}: ${check.target}: ${check.met ? 'met' : 'NOT met'}\n`,
+    );
+  }
+  if (options.save) {
+    const argv = process.argv.slice(2);
+    const files = writeResults(join(ROOT, 'bench/results'), startedAt, {
+      benchmark: 'refresh',
+      command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      commit,
+      machine,
+      settings: {
+        scenarios: options.scenarios,
+        durationSeconds: options.duration,
+        warmupSeconds: options.warmup,
+        concurrency: options.concurrency,
+        coreSessions: options.coreSessions,
+        rotation: true,
+        server: command ?? null,
+      },
+      results,
+      targets,
+      profiles,
+    });
+    say(`results written to ${files.map((file) => file.slice(ROOT.length + 1)).join(' and ')}`);
+  }
+  return results.some((result) => result.errors > 0) ? 1 : 0;
+}
+
+let finished = false;
+// A failed or interrupted run must not leave a server or a database behind.
+process.on('exit', () => {
+  killAllServers();
+  removeTempDirs();
+  // Nothing pending kept Node alive although the run had not ended: a bug, not a result.
+  if (!finished) {
+    say('bench: the event loop emptied before the run finished');
+    process.exitCode = 1;
+  }
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    finished = true;
+    say(`bench: ${signal}: stopping`);
+    process.exit(130);
+  });
+}
+
+main().then(
+  (code) => {
+    finished = true;
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    finished = true;
+    killAllServers();
+    say(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  },
+);
