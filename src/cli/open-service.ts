@@ -1,4 +1,5 @@
 import type { EventSink } from '../core/events.js';
+import { createThreadedSigner } from '../core/threaded-signer.js';
 import { createTokenService, type TokenService } from '../core/token-service.js';
 import type { BatonConfig } from './config.js';
 import { openStore, parseStoreLocation } from './open-store.js';
@@ -23,6 +24,8 @@ export async function openService(
       ...(config.secret === undefined ? {} : { secret: config.secret }),
       ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
       ...(options.events === undefined ? {} : { events: options.events }),
+      // A server signs on a worker thread, beside the event loop; one-shot commands inline.
+      ...(options.longRunning ? { signer: createThreadedSigner() } : {}),
     });
     if (service.generatedAdminToken !== undefined) {
       // Shown once, on the start that created it; only its hash is kept.

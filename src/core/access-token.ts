@@ -1,7 +1,7 @@
-import { createHmac, sign } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { BatonError } from './errors.js';
 import type { Keyring } from './keyring.js';
+import type { Signer } from './signer.js';
 import type { LoadedKey } from './signing-keys.js';
 
 /** Claims of a Baton access token (RFC 9068 profile) plus the session's custom claims. */
@@ -47,24 +47,13 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
  * pre-encoded header instead of jose's WebCrypto path (about half the cost per token measured
  * here); `verifyAccessToken` and every test verify the result with jose.
  */
-export function signAccessToken(key: LoadedKey, claims: AccessTokenClaims): string {
+export async function signAccessToken(
+  signer: Signer,
+  key: LoadedKey,
+  claims: AccessTokenClaims,
+): Promise<string> {
   const signingInput = `${key.encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  const data = Buffer.from(signingInput);
-  let signature: Buffer;
-  switch (key.alg) {
-    case 'EdDSA':
-      signature = sign(null, data, key.signingKey);
-      break;
-    case 'ES256':
-      signature = sign('sha256', data, { key: key.signingKey, dsaEncoding: 'ieee-p1363' });
-      break;
-    case 'RS256':
-      signature = sign('sha256', data, key.signingKey);
-      break;
-    case 'HS256':
-      signature = createHmac('sha256', key.signingKey).update(data).digest();
-      break;
-  }
+  const signature = await signer.sign(key, Buffer.from(signingInput));
   return `${signingInput}.${signature.toString('base64url')}`;
 }
 

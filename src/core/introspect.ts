@@ -1,7 +1,7 @@
 import { checkAccessToken } from './check-access-token.js';
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
-import { isWellFormedRefreshToken } from './refresh-token.js';
+import { sessionIdOf } from './refresh-token.js';
 import { keyedHash } from './secrets.js';
 
 /** An RFC 7662 introspection response. */
@@ -26,8 +26,9 @@ export type Introspection =
  * for a refresh (unused, session alive), or an access token that passes {@link checkAccessToken}.
  */
 export async function introspect(ctx: ServiceContext, token: string): Promise<Introspection> {
-  if (isWellFormedRefreshToken(token)) {
-    const found = await ctx.store.findRefreshToken(keyedHash(ctx.secrets.pepper, token));
+  const sessionId = sessionIdOf(token);
+  if (sessionId !== undefined) {
+    const found = await ctx.store.findRefreshToken(sessionId, keyedHash(ctx.secrets.pepper, token));
     if (found === undefined) return { active: false };
     const { session } = found;
     const now = ctx.clock.now();

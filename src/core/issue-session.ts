@@ -4,7 +4,7 @@ import { MAX_ACCESS_TTL, MAX_REFRESH_TTL } from './config.js';
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
 import { randomId } from './random-id.js';
-import { generateRefreshToken } from './refresh-token.js';
+import { generateRefreshToken, SESSION_ID_PREFIX } from './refresh-token.js';
 import { checkScope } from './scope.js';
 import { keyedHash } from './secrets.js';
 import type { SessionRecord } from './store.js';
@@ -102,7 +102,7 @@ export async function issueSession(
 
   const now = ctx.clock.now();
   const session: SessionRecord = {
-    id: randomId('ses_', 16),
+    id: randomId(SESSION_ID_PREFIX, 16),
     subject: input.subject,
     clientId: client.id,
     scope,
@@ -115,12 +115,16 @@ export async function issueSession(
     lastActiveAt: now,
     generation: 0,
     rotatedAt: null,
-    retryBox: null,
     revokedAt: null,
     revokeReason: null,
   };
-  const refreshToken = generateRefreshToken();
-  const tokens = issueTokenSet(ctx, session, client, { generation: 0, scope, refreshToken, now });
+  const refreshToken = generateRefreshToken(session.id);
+  const tokens = await issueTokenSet(ctx, session, client, {
+    generation: 0,
+    scope,
+    refreshToken,
+    now,
+  });
   await ctx.store.createSession(session, {
     hash: keyedHash(ctx.secrets.pepper, refreshToken),
     sessionId: session.id,

@@ -2,7 +2,7 @@ import { checkClientBinding, type ClientIdentity } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
 import { COUNTED_FAILURES, enforceLimit, guardFailures } from './failure-limits.js';
-import { generateRefreshToken, isWellFormedRefreshToken } from './refresh-token.js';
+import { generateRefreshToken, sessionIdOf } from './refresh-token.js';
 import { open, retryBoxKey, seal } from './sealed-box.js';
 import { narrowScope } from './scope.js';
 import { keyedHash } from './secrets.js';
@@ -46,10 +46,11 @@ export async function refresh(
     const now = ctx.clock.now();
     let session: SessionRecord | undefined;
     try {
-      if (!isWellFormedRefreshToken(request.refreshToken)) throw unknownToken();
+      const sessionId = sessionIdOf(request.refreshToken);
+      if (sessionId === undefined) throw unknownToken();
       const hash = keyedHash(ctx.secrets.pepper, request.refreshToken);
       for (let pass = 0; pass < MAX_PASSES; pass++) {
-        const found = await ctx.store.findRefreshToken(hash);
+        const found = await ctx.store.findRefreshToken(sessionId, hash);
         if (found === undefined) throw unknownToken();
         if (session === undefined) {
           await enforceLimit(
@@ -109,12 +110,13 @@ async function refreshFound(
   if (session.rotate && token.generation < session.generation) {
     // A used token: the same answer again while its successor is unused and the grace lasts,
     // otherwise somebody else holds this family: end it.
-    if (inGrace && token.generation === session.generation - 1) return replay(request, session);
+    if (inGrace && token.generation === session.generation - 1)
+      return replay(ctx, request, session);
     return detectReuse(ctx, request, token, session, now);
   }
   // Without rotation the token never becomes used; refreshes inside the grace share one answer,
   // so that tabs refreshing together do not retire each other's access tokens.
-  if (!session.rotate && inGrace) return replay(request, session);
+  if (!session.rotate && inGrace) return replay(ctx, request, session);
   return rotate(ctx, request, session, client, scope, now);
 }
 
@@ -127,9 +129,14 @@ async function rotate(
   now: number,
 ): Promise<RefreshResult | typeof LOST_RACE> {
   const generation = session.generation + 1;
-  const refreshToken = session.rotate ? generateRefreshToken() : null;
+  const refreshToken = session.rotate ? generateRefreshToken(session.id) : null;
   // Sign before the atomic write, so that the retry box exists from the moment the token is used.
-  const tokens = issueTokenSet(ctx, session, client, { generation, scope, refreshToken, now });
+  const tokens = await issueTokenSet(ctx, session, client, {
+    generation,
+    scope,
+    refreshToken,
+    now,
+  });
   const retryBox = seal(
     retryBoxKey(request.refreshToken),
     Buffer.from(JSON.stringify(tokens)),
@@ -154,15 +161,19 @@ async function rotate(
   return rotated ? { tokens, replayed: false } : LOST_RACE;
 }
 
-function replay(request: RefreshRequest, session: SessionRecord): RefreshResult {
-  const plaintext =
-    session.retryBox === null
-      ? undefined
-      : open(
-          retryBoxKey(request.refreshToken),
-          session.retryBox,
-          boxAad(session.id, session.generation),
-        );
+async function replay(
+  ctx: ServiceContext,
+  request: RefreshRequest,
+  session: SessionRecord,
+): Promise<RefreshResult | typeof LOST_RACE> {
+  const box = await ctx.store.getRetryBox(session.id, session.generation);
+  // The session moved on since it was read: decide again on fresh state.
+  if (box === undefined) return LOST_RACE;
+  const plaintext = open(
+    retryBoxKey(request.refreshToken),
+    box,
+    boxAad(session.id, session.generation),
+  );
   if (plaintext === undefined) {
     // Only the token presented for the last refresh can open the box; a hash match makes this
     // unreachable short of corrupted data.

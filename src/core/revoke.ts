@@ -2,7 +2,7 @@ import { verifyAccessToken } from './access-token.js';
 import { checkClientBinding, type ClientIdentity } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
-import { isWellFormedRefreshToken } from './refresh-token.js';
+import { sessionIdOf } from './refresh-token.js';
 import { keyedHash } from './secrets.js';
 import type { NewSecurityEvent, SessionFilter, SessionRecord } from './store.js';
 
@@ -70,8 +70,9 @@ export async function revokeToken(
   ip?: string,
 ): Promise<void> {
   const now = ctx.clock.now();
-  if (isWellFormedRefreshToken(token)) {
-    const found = await ctx.store.findRefreshToken(keyedHash(ctx.secrets.pepper, token));
+  const sessionId = sessionIdOf(token);
+  if (sessionId !== undefined) {
+    const found = await ctx.store.findRefreshToken(sessionId, keyedHash(ctx.secrets.pepper, token));
     if (found === undefined) return;
     await checkCaller(ctx, found.session.clientId, caller);
     const event = sessionEvent(found.session, now, 'logout', ip ?? null);

@@ -51,11 +51,6 @@ export interface SessionRecord {
   generation: number;
   /** Time of the last refresh; `null` before the first. */
   rotatedAt: number | null;
-  /**
-   * The last refresh's response, sealed under a key derived from the refresh token that was
-   * presented for it; replayed to a retry inside the reuse grace.
-   */
-  retryBox: Uint8Array | null;
   revokedAt: number | null;
   revokeReason: string | null;
 }
@@ -199,8 +194,16 @@ export interface Store {
   getSession(id: string): Promise<SessionRecord | undefined>;
   /** Sessions ordered by id. */
   listSessions(query: SessionQuery): Promise<SessionRecord[]>;
-  /** The refresh token with this hash and its session. */
+  /**
+   * The retry box stored by the refresh that moved the session to `generation`: the response,
+   * sealed under a key derived from the presented token. `undefined` when the session is no
+   * longer (or not yet) at that generation. Read only when a retry is answered, so that the
+   * common path never loads it.
+   */
+  getRetryBox(sessionId: string, generation: number): Promise<Uint8Array | undefined>;
+  /** The refresh token of session `sessionId` with this hash, and the session. */
   findRefreshToken(
+    sessionId: string,
     hash: string,
   ): Promise<{ token: RefreshTokenRecord; session: SessionRecord } | undefined>;
   /**

@@ -31,6 +31,7 @@ import { refresh, type RefreshRequest, type RefreshResult } from './refresh.js';
 import { revokeSession, revokeSessions, revokeToken, type RevokeReason } from './revoke.js';
 import { loadServiceSecrets } from './service-secrets.js';
 import { describeSession, type SessionView } from './session-view.js';
+import { inlineSigner, type Signer } from './signer.js';
 import type { LoadedKey } from './signing-keys.js';
 import type {
   EventQuery,
@@ -52,6 +53,8 @@ export interface TokenServiceOptions extends ServiceOptions {
   events?: EventSink;
   /** The admin token; generated into the store on first start when absent. */
   adminToken?: string;
+  /** Signs access tokens; on the calling thread by default. The service closes it. */
+  signer?: Signer;
 }
 
 /** A signing key as operators see it. Times are epoch seconds. */
@@ -147,6 +150,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     limiter: options.limiter ?? createMemoryRateLimiter(),
     events,
     clients: createClientCache(store, clock),
+    signer: options.signer ?? inlineSigner,
   };
   await ensureDefaultClient(ctx);
 
@@ -205,6 +209,9 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
       }),
     sweep: () => sweep(ctx),
     ready: () => store.ping(),
-    close: () => store.close(),
+    async close() {
+      await ctx.signer.close();
+      await store.close();
+    },
   };
 }

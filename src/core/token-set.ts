@@ -36,15 +36,15 @@ export interface IssueTokenSetParams {
  * Signs the access token of `session` at `generation` and assembles the token set. The access
  * token never outlives the session.
  */
-export function issueTokenSet(
+export async function issueTokenSet(
   ctx: ServiceContext,
   session: SessionRecord,
   client: ClientRecord,
   params: IssueTokenSetParams,
-): TokenSet {
+): Promise<TokenSet> {
   const { now, generation, scope } = params;
   const accessExpiresAt = Math.min(now + session.accessTtl, session.expiresAt);
-  const accessToken = signAccessToken(ctx.keyring.active(), {
+  const accessToken = await signAccessToken(ctx.signer, ctx.keyring.active(), {
     ...session.claims,
     iss: ctx.options.issuer,
     sub: session.subject,

@@ -80,6 +80,9 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     ...logging,
     // Per-request logs cost time on the hot path; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger: it costs a pino child (and its redaction setup) per request,
+    // and the error handler logs route and method itself.
+    childLoggerFactory: (logger) => logger,
     trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
     // Wrong types are errors, not something to coerce; unknown fields are refused by the schemas.
@@ -107,9 +110,10 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   });
   addFormBodyParser(app);
   installErrorHandling(app, [{ prefix: '/oauth/', render: renderOAuthError }]);
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Callback style: an async hook costs a promise per response on the hot path.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.headers(SECURITY_HEADERS);
-    return payload;
+    done(null, payload);
   });
 
   await app.register(oauthFace, { service, metrics });

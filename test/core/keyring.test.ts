@@ -35,7 +35,10 @@ describe('keyring across instances', () => {
     await b.service.rotateKeys();
     const issued = await b.service.issueSession({ subject: 'alice' });
     // A has not reloaded its keys yet, but an unknown kid makes it look in the store.
-    expect(await a.service.introspect(issued.accessToken)).toMatchObject({ active: true, sub: 'alice' });
+    expect(await a.service.introspect(issued.accessToken)).toMatchObject({
+      active: true,
+      sub: 'alice',
+    });
   });
 
   it('reloads at most once per throttle window for unknown kids, however many arrive', async () => {
@@ -46,12 +49,17 @@ describe('keyring across instances', () => {
     const issued = await service.issueSession({ subject: 'alice' });
     const [header, payload, signature] = issued.accessToken.split('.') as [string, string, string];
     const forged = (kid: string): string => {
-      const decoded = JSON.parse(Buffer.from(header, 'base64url').toString()) as Record<string, unknown>;
+      const decoded = JSON.parse(Buffer.from(header, 'base64url').toString()) as Record<
+        string,
+        unknown
+      >;
       return `${Buffer.from(JSON.stringify({ ...decoded, kid })).toString('base64url')}.${payload}.${signature}`;
     };
     clock.advance(10);
     const before = store.keyReads;
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => service.introspect(forged(`junk-${i}`))));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => service.introspect(forged(`junk-${i}`))),
+    );
     expect(results.every((r) => !r.active)).toBe(true);
     expect(store.keyReads - before).toBe(1);
     clock.advance(5);

@@ -51,7 +51,7 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
       scope: 'read write',
       claims: { tenant: 't1' },
     });
-    expect(issued.refreshToken).toMatch(/^rt_[A-Za-z0-9_-]{43}$/);
+    expect(issued.refreshToken).toMatch(/^rt_[A-Za-z0-9_-]{65}$/);
     const claims = await verifyWithJose(service, issued.accessToken, T0);
     expect(claims).toMatchObject({
       iss: 'http://baton.test',
@@ -255,7 +255,7 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
   });
 
   it('ignores unknown and malformed tokens on revocation', async () => {
-    await expect(service.revokeToken('rt_' + 'A'.repeat(43), undefined)).resolves.toBeUndefined();
+    await expect(service.revokeToken('rt_' + 'A'.repeat(65), undefined)).resolves.toBeUndefined();
     await expect(service.revokeToken('garbage', undefined)).resolves.toBeUndefined();
   });
 
@@ -263,9 +263,9 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
     for (const refreshToken of [
       '',
       'rt_short',
-      'rt_' + 'A'.repeat(43),
+      'rt_' + 'A'.repeat(65),
       'x'.repeat(5000),
-      'rt_' + '\u0000'.repeat(43),
+      'rt_' + '\u0000'.repeat(65),
     ]) {
       expect((await rejection(service.refresh({ refreshToken }))).code).toBe(
         'ERR_REFRESH_TOKEN_UNKNOWN',
@@ -441,6 +441,21 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
       expect(
         (await rejection(service.refresh({ refreshToken: 'rt_bad', ip: '198.51.100.1' }))).code,
       ).toBe('ERR_REFRESH_TOKEN_UNKNOWN');
+    });
+
+    it('does not let forged tokens naming a session lock that session out', async () => {
+      await start({ rateLimit: { ipFailures: 0, sessionFailures: 2, windowTtl: 60 } });
+      const issued = await service.issueSession({ subject: 'alice' });
+      // Same session part, wrong secret: anyone who saw an access token knows the sid.
+      const forged = issued.refreshToken.slice(0, 25) + 'A'.repeat(43);
+      expect(forged).not.toBe(issued.refreshToken);
+      for (let i = 0; i < 5; i++) {
+        expect((await rejection(service.refresh({ refreshToken: forged }))).code).toBe(
+          'ERR_REFRESH_TOKEN_UNKNOWN',
+        );
+      }
+      expect((await service.refresh({ refreshToken: issued.refreshToken })).replayed).toBe(false);
+      expect(await service.listEvents({ type: 'refresh.failed', limit: 10 })).toEqual([]);
     });
 
     it('blocks a session after too many failed refreshes of it', async () => {

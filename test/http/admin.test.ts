@@ -154,7 +154,7 @@ describe('POST /admin/sessions', () => {
     const body = json<Minted & Record<string, unknown>>(response);
     expect(body).toMatchObject({
       sessionId: expect.stringMatching(/^ses_/) as unknown,
-      refreshToken: expect.stringMatching(/^rt_[A-Za-z0-9_-]{43}$/) as unknown,
+      refreshToken: expect.stringMatching(/^rt_[A-Za-z0-9_-]{65}$/) as unknown,
       tokenType: 'Bearer',
       expiresIn: 60,
     });

@@ -40,7 +40,7 @@ const asAdmin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const JSON_TYPE = { 'content-type': 'application/json' };
 const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' };
 const basic = (value: string): string => `Basic ${Buffer.from(value).toString('base64')}`;
-const WELL_FORMED_UNKNOWN = `rt_${'A'.repeat(43)}`;
+const WELL_FORMED_UNKNOWN = `rt_${'A'.repeat(65)}`;
 
 let app: FastifyInstance;
 let service: TokenService;
@@ -592,8 +592,8 @@ describe('POST /oauth/token refuses garbage refresh tokens as invalid_grant/unkn
   const garbage: [string, (s: Live) => string][] = [
     ['a random word', () => 'hello'],
     ['the bare prefix rt_', () => 'rt_'],
-    ['rt_ with a body one character short', () => `rt_${'A'.repeat(42)}`],
-    ['rt_ with a body one character long', () => `rt_${'A'.repeat(44)}`],
+    ['rt_ with a body one character short', () => `rt_${'A'.repeat(64)}`],
+    ['rt_ with a body one character long', () => `rt_${'A'.repeat(66)}`],
     ['rt_ with base64 (not base64url) characters', () => `rt_${'+/'.repeat(21)}=`],
     ['a well-formed token that was never issued', () => WELL_FORMED_UNKNOWN],
     ['the real token with an upper-case prefix', (s) => `RT_${s.refreshToken.slice(3)}`],
@@ -613,7 +613,7 @@ describe('POST /oauth/token refuses garbage refresh tokens as invalid_grant/unkn
       `rt_ padded to ${MAX_PARAM_LENGTH} characters`,
       () => `rt_${'A'.repeat(MAX_PARAM_LENGTH - 3)}`,
     ],
-    ['rt_ with non-ASCII letters', () => `rt_${'é'.repeat(43)}`],
+    ['rt_ with non-ASCII letters', () => `rt_${'é'.repeat(65)}`],
     ['a NUL byte', () => '\u0000'],
     ['SQL', () => "rt_' OR '1'='1"],
   ];

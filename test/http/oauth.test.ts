@@ -126,7 +126,7 @@ describe('POST /oauth/token (refresh grant)', () => {
       refresh_token_expires_in: 604_800,
       session_expires_at: T0 + 2_592_000,
     });
-    expect(body.refresh_token).toMatch(/^rt_[A-Za-z0-9_-]{43}$/);
+    expect(body.refresh_token).toMatch(/^rt_[A-Za-z0-9_-]{65}$/);
     expect(body.refresh_token).not.toBe(issued.refreshToken);
     const claims = await verifyWithJose(service, body.access_token as string, T0 + 60);
     expect(claims).toMatchObject({ sub: 'alice', sid: issued.sessionId, gen: 1, iat: T0 + 60 });
@@ -187,7 +187,7 @@ describe('POST /oauth/token (refresh grant)', () => {
       [expiring.refreshToken, 'expired'],
       [idling.refreshToken, 'idle'],
       [revoked.refreshToken, 'revoked'],
-      ['rt_' + 'A'.repeat(43), 'unknown'],
+      ['rt_' + 'A'.repeat(65), 'unknown'],
       ['not-a-token', 'unknown'],
     ];
     for (const [refreshToken, reason] of cases) {
@@ -562,7 +562,7 @@ describe('POST /oauth/revoke (RFC 7009)', () => {
   });
 
   it('answers 200 for unknown and garbage tokens', async () => {
-    for (const token of ['rt_' + 'B'.repeat(43), 'garbage', 'a.b.c']) {
+    for (const token of ['rt_' + 'B'.repeat(65), 'garbage', 'a.b.c']) {
       const response = await postForm('/oauth/revoke', { token });
       expect(response.statusCode).toBe(200);
       expect(response.body).toBe('');
@@ -714,7 +714,7 @@ describe('POST /oauth/introspect (RFC 7662)', () => {
     expect(await introspect(issued.accessToken)).toEqual({ active: false });
     expect(await introspect(issued.refreshToken)).toEqual({ active: false });
     expect(await introspect('garbage')).toEqual({ active: false });
-    expect(await introspect('rt_' + 'C'.repeat(43))).toEqual({ active: false });
+    expect(await introspect('rt_' + 'C'.repeat(65))).toEqual({ active: false });
     expect(await introspect(refreshed.access_token as string)).toMatchObject({ active: true });
     expect(await introspect(refreshed.refresh_token as string)).toMatchObject({ active: true });
     clock.advance(900);

@@ -34,7 +34,6 @@ function session(overrides: Partial<SessionRecord> = {}): SessionRecord {
     lastActiveAt: T0,
     generation: 0,
     rotatedAt: null,
-    retryBox: null,
     revokedAt: null,
     revokeReason: null,
     ...overrides,
@@ -152,14 +151,25 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     });
 
     describe('sessions and refresh tokens', () => {
+      it('has no retry box before the first refresh, nor for unknown sessions', async () => {
+        const s = session();
+        await store.createSession(s, token(s));
+        expect(await store.getRetryBox(s.id, 0)).toBeUndefined();
+        expect(await store.getRetryBox('ses_missing', 1)).toBeUndefined();
+      });
+
       it('round-trips a session and finds it by its refresh token hash', async () => {
         const s = session();
         await store.createSession(s, token(s));
-        const found = await store.findRefreshToken(token(s).hash);
+        const found = await store.findRefreshToken(s.id, token(s).hash);
         expect(found?.session).toEqual(s);
         expect(found?.token).toEqual(token(s));
         expect(await store.getSession(s.id)).toEqual(s);
-        expect(await store.findRefreshToken(hashOf('nope'))).toBeUndefined();
+        expect(await store.findRefreshToken(s.id, hashOf('nope'))).toBeUndefined();
+        // The hash of another session's token does not match under this session.
+        const other = session();
+        await store.createSession(other, token(other));
+        expect(await store.findRefreshToken(other.id, token(s).hash)).toBeUndefined();
         expect(await store.getSession('ses_missing')).toBeUndefined();
       });
 
@@ -183,12 +193,15 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           rotatedAt: T0 + 5,
           expiresAt: s.expiresAt,
         });
-        expect(Buffer.from(after?.retryBox ?? [])).toEqual(Buffer.from(box));
-        const successor = await store.findRefreshToken(token(s, 1).hash);
+        expect(Buffer.from((await store.getRetryBox(s.id, 1)) ?? [])).toEqual(Buffer.from(box));
+        // The box belongs to generation 1 only.
+        expect(await store.getRetryBox(s.id, 0)).toBeUndefined();
+        expect(await store.getRetryBox(s.id, 2)).toBeUndefined();
+        const successor = await store.findRefreshToken(s.id, token(s, 1).hash);
         expect(successor?.token.generation).toBe(1);
         expect(successor?.session.generation).toBe(1);
         // The used token still resolves to its session: that is how reuse is detected.
-        expect((await store.findRefreshToken(token(s).hash))?.token.generation).toBe(0);
+        expect((await store.findRefreshToken(s.id, token(s).hash))?.token.generation).toBe(0);
       });
 
       it('rotates without a successor when the session does not rotate tokens', async () => {
@@ -203,7 +216,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           nextToken: null,
         };
         expect(await store.rotate(op)).toBe(true);
-        expect((await store.findRefreshToken(token(s).hash))?.session.generation).toBe(1);
+        expect((await store.findRefreshToken(s.id, token(s).hash))?.session.generation).toBe(1);
       });
 
       it('refuses a rotation from a stale generation and changes nothing', async () => {
@@ -219,7 +232,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         };
         expect(await store.rotate(stale)).toBe(false);
         expect(await store.getSession(s.id)).toEqual(s);
-        expect(await store.findRefreshToken(token(s, 4).hash)).toBeUndefined();
+        expect(await store.findRefreshToken(s.id, token(s, 4).hash)).toBeUndefined();
       });
 
       it.each([
@@ -239,7 +252,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         };
         expect(await store.rotate(op)).toBe(false);
         expect((await store.getSession(s.id))?.generation).toBe(0);
-        expect(await store.findRefreshToken(token(s, 1).hash)).toBeUndefined();
+        expect(await store.findRefreshToken(s.id, token(s, 1).hash)).toBeUndefined();
       });
 
       it('lets exactly one of many concurrent rotations of one generation win', async () => {
@@ -259,11 +272,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         );
         expect(results.filter(Boolean)).toHaveLength(1);
         const winner = results.indexOf(true);
-        expect(Buffer.from((await store.getSession(s.id))?.retryBox ?? [])).toEqual(
+        expect(Buffer.from((await store.getRetryBox(s.id, 1)) ?? [])).toEqual(
           Buffer.from([winner]),
         );
         const successors = await Promise.all(
-          results.map((_, i) => store.findRefreshToken(hashOf(`racer-${s.id}-${i}`))),
+          results.map((_, i) => store.findRefreshToken(s.id, hashOf(`racer-${s.id}-${i}`))),
         );
         expect(successors.filter((found) => found !== undefined)).toHaveLength(1);
       });
@@ -418,9 +431,9 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await store.getSession(live.id)).toBeDefined();
         for (const gone of [expired, idle, revoked]) {
           expect(await store.getSession(gone.id)).toBeUndefined();
-          expect(await store.findRefreshToken(token(gone).hash)).toBeUndefined();
+          expect(await store.findRefreshToken(gone.id, token(gone).hash)).toBeUndefined();
         }
-        expect(await store.findRefreshToken(token(live).hash)).toBeDefined();
+        expect(await store.findRefreshToken(live.id, token(live).hash)).toBeDefined();
         expect((await store.listKeys()).map((k) => k.kid)).toEqual(['new']);
         expect((await store.listEvents({ limit: 10 })).map((e) => e.at)).toEqual([T0 + 100]);
       });

@@ -15,11 +15,17 @@ import type {
   SweepResult,
 } from '../../core/store.js';
 
-const copySession = (session: SessionRecord): SessionRecord => ({
-  ...session,
-  claims: structuredClone(session.claims),
-  retryBox: session.retryBox === null ? null : Uint8Array.from(session.retryBox),
-});
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}
+
+// Claims never change after sign-in: they are copied and frozen once, then shared. The rest of
+// the record is copied on the way in and out, like rows of a real database.
+const copySession = (session: SessionRecord): SessionRecord => ({ ...session });
 
 const endOf = (session: SessionRecord): number =>
   session.revokedAt ?? Math.min(session.expiresAt, session.lastActiveAt + session.idleTtl);
@@ -34,6 +40,7 @@ export function createMemoryStore(): Store {
   const sessions = new Map<string, SessionRecord>();
   const tokens = new Map<string, RefreshTokenRecord>();
   const tokensBySession = new Map<string, Set<string>>();
+  const retryBoxes = new Map<string, { generation: number; box: Uint8Array }>();
   const revokedJtis = new Map<string, number>();
   const keys: SigningKeyRecord[] = [];
   const events: SecurityEvent[] = [];
@@ -81,7 +88,10 @@ export function createMemoryStore(): Store {
     deleteClient: async (id) => clients.delete(id),
 
     async createSession(session, token) {
-      sessions.set(session.id, copySession(session));
+      sessions.set(session.id, {
+        ...copySession(session),
+        claims: deepFreeze(structuredClone(session.claims)),
+      });
       addToken(token);
     },
     getSession: async (id) => {
@@ -100,8 +110,20 @@ export function createMemoryStore(): Store {
         .slice(0, query.limit)
         .map(copySession);
     },
-    async findRefreshToken(hash) {
-      const token = tokens.get(hash);
+    async getRetryBox(sessionId, generation) {
+      const entry = retryBoxes.get(sessionId);
+      const session = sessions.get(sessionId);
+      if (
+        entry === undefined ||
+        session?.generation !== generation ||
+        entry.generation !== generation
+      )
+        return undefined;
+      return Uint8Array.from(entry.box);
+    },
+    async findRefreshToken(sessionId, hash) {
+      const found = tokens.get(hash);
+      const token = found?.sessionId === sessionId ? found : undefined;
       const session = token === undefined ? undefined : sessions.get(token.sessionId);
       if (token === undefined || session === undefined) return undefined;
       return { token: { ...token }, session: copySession(session) };
@@ -120,7 +142,10 @@ export function createMemoryStore(): Store {
       session.generation = op.toGeneration;
       session.lastActiveAt = op.at;
       session.rotatedAt = op.at;
-      session.retryBox = Uint8Array.from(op.retryBox);
+      retryBoxes.set(session.id, {
+        generation: op.toGeneration,
+        box: Uint8Array.from(op.retryBox),
+      });
       if (op.nextToken !== null) addToken(op.nextToken);
       return true;
     },
@@ -185,6 +210,7 @@ export function createMemoryStore(): Store {
         if (endOf(session) >= cutoffs.sessionsEndedBefore) continue;
         for (const hash of tokensBySession.get(session.id) ?? []) tokens.delete(hash);
         tokensBySession.delete(session.id);
+        retryBoxes.delete(session.id);
         sessions.delete(session.id);
         result.sessions++;
       }

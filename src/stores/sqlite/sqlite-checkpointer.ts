@@ -9,7 +9,10 @@ const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma('busy_timeout = 0');
 db.pragma('synchronous = ' + workerData.synchronous);
 const checkpoint = () => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* busy or closing: next tick */ }
+  try {
+    const [result] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (result && result.log >= workerData.restartFrames) parentPort.postMessage('restart');
+  } catch { /* busy or closing: next tick */ }
 };
 const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on('message', () => {
@@ -30,19 +33,24 @@ export interface Checkpointer {
  * Starts the checkpoint thread for a WAL database. Checkpoints copy pages and fsync the database
  * file; on the event loop they stall every request (the reason a naive SQLite rotation has a
  * 40 ms p99), so the serving connection turns automatic checkpoints off and this thread does
- * them with a connection of its own. PASSIVE checkpoints never block the writer.
+ * them with a connection of its own. PASSIVE checkpoints never block the writer. When the WAL
+ * has grown past `restartFrames` pages, the thread calls `restart` (on the serving thread) to
+ * finish the checkpoint there, which lets the next write start the WAL over.
  */
 export function startCheckpointer(
   path: string,
   synchronous: string,
+  restart: () => void,
   intervalMs = 200,
+  restartFrames = 1000,
 ): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { driver, path, synchronous, intervalMs },
+    workerData: { driver, path, synchronous, intervalMs, restartFrames },
   });
   worker.unref();
+  worker.on('message', restart);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   // A failing checkpointer must not take the server down; the serving connection still works
   // and the WAL is checkpointed when the database closes.

@@ -47,7 +47,6 @@ interface SessionRow {
   last_active_at: number;
   generation: number;
   rotated_at: number | null;
-  retry_box: Buffer | null;
   revoked_at: number | null;
   revoke_reason: string | null;
 }
@@ -91,7 +90,7 @@ interface EventRow {
 }
 
 const SESSION_COLUMNS =
-  's.id, s.subject, s.client_id, s.scope, s.claims, s.created_at, s.expires_at, s.idle_ttl, s.access_ttl, s.rotate, s.last_active_at, s.generation, s.rotated_at, s.retry_box, s.revoked_at, s.revoke_reason';
+  's.id, s.subject, s.client_id, s.scope, s.claims, s.created_at, s.expires_at, s.idle_ttl, s.access_ttl, s.rotate, s.last_active_at, s.generation, s.rotated_at, s.revoked_at, s.revoke_reason';
 
 const toSession = (row: SessionRow): SessionRecord => ({
   id: row.id,
@@ -107,7 +106,6 @@ const toSession = (row: SessionRow): SessionRecord => ({
   lastActiveAt: row.last_active_at,
   generation: row.generation,
   rotatedAt: row.rotated_at,
-  retryBox: row.retry_box,
   revokedAt: row.revoked_at,
   revokeReason: row.revoke_reason,
 });
@@ -162,11 +160,6 @@ function unavailable(error: unknown): never {
   throw error;
 }
 
-// Seconds between main-thread checkpoints. The background thread has copied nearly every page by
-// then; this one completes the checkpoint so that the next write restarts the WAL from the top
-// (only a checkpoint on the writing connection can, under steady load).
-const MAIN_CHECKPOINT_INTERVAL_MS = 1000;
-
 /**
  * The embedded store: one SQLite file in WAL mode, opened with better-sqlite3. Each operation is
  * one synchronous statement or transaction, so it is atomic within the process; across processes
@@ -187,18 +180,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   let checkpointer: Checkpointer | undefined;
-  let mainCheckpoints: NodeJS.Timeout | undefined;
   if (options.backgroundCheckpoints !== false && options.path !== ':memory:') {
     db.pragma('wal_autocheckpoint = 0');
-    checkpointer = startCheckpointer(options.path, synchronous);
-    mainCheckpoints = setInterval(() => {
+    // Under steady writes only a checkpoint on the writing connection lets the WAL start over
+    // from the top. When the thread has just copied a long WAL, the few pages written meanwhile
+    // are all that is left, so finishing here costs well under a millisecond.
+    checkpointer = startCheckpointer(options.path, synchronous, () => {
       try {
-        db.pragma('wal_checkpoint(PASSIVE)');
+        if (db.open) db.pragma('wal_checkpoint(PASSIVE)');
       } catch {
-        // busy (another process is checkpointing) or closing: try again next time
+        // busy (another process is checkpointing): the next round finishes it
       }
-    }, MAIN_CHECKPOINT_INTERVAL_MS);
-    mainCheckpoints.unref();
+    });
   }
 
   const sql = {
@@ -230,21 +223,23 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
          @lastActiveAt, @generation, @rotatedAt, @retryBox, @revokedAt, @revokeReason, @endsAt)`,
     ),
     insertToken: db.prepare(
-      'INSERT INTO refresh_tokens (hash, session_id, generation, created_at) VALUES (?, ?, ?, ?)',
+      'INSERT INTO refresh_tokens (session_id, hash, generation, created_at) VALUES (?, ?, ?, ?)',
+    ),
+    getRetryBox: db.prepare<[string, number], { retry_box: Buffer | null }>(
+      'SELECT retry_box FROM sessions WHERE id = ? AND generation = ?',
     ),
     getSession: db.prepare<[string], SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ?`,
     ),
     findToken: db.prepare<
-      [Buffer],
+      [string, Buffer],
       SessionRow & { token_generation: number; token_created_at: number }
     >(
       `SELECT t.generation AS token_generation, t.created_at AS token_created_at, ${SESSION_COLUMNS}
-       FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.hash = ?`,
+       FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id WHERE s.id = ? AND t.hash = ?`,
     ),
     rotate: db.prepare(
-      `UPDATE sessions SET generation = @toGeneration, last_active_at = @at, rotated_at = @at, retry_box = @retryBox,
-         ends_at = MIN(expires_at, @at + idle_ttl)
+      `UPDATE sessions SET generation = @toGeneration, last_active_at = @at, rotated_at = @at, retry_box = @retryBox
        WHERE id = @sessionId AND generation = @fromGeneration AND revoked_at IS NULL
          AND expires_at > @at AND last_active_at + idle_ttl > @at`,
     ),
@@ -304,9 +299,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
        ORDER BY id LIMIT @limit`,
     ),
 
-    endedSessions: db.prepare<[number, number], { id: string }>(
-      'SELECT id FROM sessions WHERE ends_at < ? ORDER BY ends_at LIMIT ?',
+    sweepCandidates: db.prepare<[number, number], { id: string; end: number }>(
+      `SELECT id, COALESCE(revoked_at, MIN(expires_at, last_active_at + idle_ttl)) AS end
+       FROM sessions WHERE ends_at < ? ORDER BY ends_at LIMIT ?`,
     ),
+    moveEnd: db.prepare('UPDATE sessions SET ends_at = ? WHERE id = ?'),
     deleteTokensOf: db.prepare(
       'DELETE FROM refresh_tokens WHERE session_id IN (SELECT value FROM json_each(?))',
     ),
@@ -329,14 +326,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       ...session,
       claims: JSON.stringify(session.claims),
       rotate: session.rotate ? 1 : 0,
-      retryBox: session.retryBox,
+      retryBox: null,
       endsAt:
         session.revokedAt ?? Math.min(session.expiresAt, session.lastActiveAt + session.idleTtl),
     });
-    sql.insertToken.run(hashBytes(token.hash), token.sessionId, token.generation, token.createdAt);
+    sql.insertToken.run(token.sessionId, hashBytes(token.hash), token.generation, token.createdAt);
   });
 
-  const rotate = db.transaction((op: RotateOperation): boolean => {
+  function rotateOne(op: RotateOperation): boolean {
     const changed = sql.rotate.run({
       toGeneration: op.toGeneration,
       at: op.at,
@@ -347,9 +344,33 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     if (changed !== 1) return false;
     const next = op.nextToken;
     if (next !== null)
-      sql.insertToken.run(hashBytes(next.hash), next.sessionId, next.generation, next.createdAt);
+      sql.insertToken.run(next.sessionId, hashBytes(next.hash), next.generation, next.createdAt);
     return true;
-  });
+  }
+
+  const rotateBatch = db.transaction((ops: RotateOperation[]): boolean[] => ops.map(rotateOne));
+
+  // Rotations that arrive in one turn of the event loop commit together: one transaction, one
+  // WAL append, for all of them (group commit). Each answer waits for the commit.
+  let pending: { op: RotateOperation; settle: (error: unknown, rotated?: boolean) => void }[] = [];
+  function commitPending(): void {
+    const batch = pending;
+    pending = [];
+    let results: boolean[];
+    try {
+      results = rotateBatch.immediate(batch.map((entry) => entry.op));
+    } catch (error) {
+      let failure: unknown = error;
+      try {
+        unavailable(error);
+      } catch (mapped) {
+        failure = mapped;
+      }
+      for (const entry of batch) entry.settle(failure);
+      return;
+    }
+    batch.forEach((entry, i) => entry.settle(undefined, results[i]));
+  }
 
   const revokeSession = db.transaction(
     (id: string, at: number, reason: string, event?: NewSecurityEvent): boolean => {
@@ -366,10 +387,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return true;
   });
 
+  // ends_at is a lower bound of a session's end: set at creation and revocation, but not by
+  // refreshes (keeping an index current on every rotation costs the hot path two B-tree updates).
+  // The sweeper moves the ends_at of sessions that were refreshed since, and deletes the others.
   const sweep = db.transaction((cutoffs: SweepCutoffs): SweepResult => {
-    const ids = JSON.stringify(
-      sql.endedSessions.all(cutoffs.sessionsEndedBefore, cutoffs.limit).map((row) => row.id),
-    );
+    const candidates = sql.sweepCandidates.all(cutoffs.sessionsEndedBefore, cutoffs.limit * 4);
+    const ended: string[] = [];
+    for (const candidate of candidates) {
+      if (candidate.end >= cutoffs.sessionsEndedBefore)
+        sql.moveEnd.run(candidate.end, candidate.id);
+      else if (ended.length < cutoffs.limit) ended.push(candidate.id);
+    }
+    const ids = JSON.stringify(ended);
     sql.deleteTokensOf.run(ids);
     return {
       sessions: sql.deleteSessions.run(ids).changes,
@@ -409,7 +438,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       db.prepare('SELECT 1').get();
     }),
     async close() {
-      if (mainCheckpoints !== undefined) clearInterval(mainCheckpoints);
       await checkpointer?.stop();
       if (db.open) db.close();
     },
@@ -442,9 +470,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return row === undefined ? undefined : toSession(row);
     }),
     listSessions: guard((query: SessionQuery) => listSessions(query).map(toSession)),
-    findRefreshToken: guard((hash: string) => {
-      const bytes = hashBytes(hash);
-      const row = sql.findToken.get(bytes);
+    getRetryBox: guard(
+      (sessionId: string, generation: number) =>
+        sql.getRetryBox.get(sessionId, generation)?.retry_box ?? undefined,
+    ),
+    findRefreshToken: guard((sessionId: string, hash: string) => {
+      const row = sql.findToken.get(sessionId, hashBytes(hash));
       if (row === undefined) return undefined;
       return {
         token: {
@@ -456,7 +487,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         session: toSession(row),
       };
     }),
-    rotate: guard((op: RotateOperation) => rotate.immediate(op)),
+    rotate: (op: RotateOperation) =>
+      new Promise<boolean>((resolve, reject) => {
+        const settle = (error: unknown, rotated?: boolean): void =>
+          error === undefined ? resolve(rotated === true) : reject(error);
+        if (pending.push({ op, settle }) === 1) setImmediate(commitPending);
+      }),
     revokeSession: guard((id: string, at: number, reason: string, event?: NewSecurityEvent) =>
       revokeSession.immediate(id, at, reason, event),
     ),

@@ -17,8 +17,8 @@ CREATE TABLE clients (
   created_at INTEGER NOT NULL
 ) STRICT;
 
--- A session is the refresh-token family. ends_at = revoked_at, or the earlier of the absolute
--- and the idle expiry; it only serves the sweeper's index.
+-- A session is the refresh-token family. ends_at is a lower bound of when the session ends
+-- (revocation, absolute or idle expiry); refreshes leave it alone and the sweeper moves it.
 CREATE TABLE sessions (
   id TEXT PRIMARY KEY,
   subject TEXT NOT NULL,
@@ -43,15 +43,15 @@ CREATE INDEX sessions_by_subject ON sessions (subject, id);
 CREATE INDEX sessions_by_client ON sessions (client_id, id);
 CREATE INDEX sessions_by_end ON sessions (ends_at);
 
--- Refresh tokens only as HMAC-SHA-256 keyed hashes (32 bytes).
+-- Refresh tokens only as HMAC-SHA-256 keyed hashes (32 bytes). A token names its session, so one
+-- key serves the lookup (session, hash) and the sweep (session); a session's tokens sit together.
 CREATE TABLE refresh_tokens (
-  hash BLOB PRIMARY KEY,
   session_id TEXT NOT NULL,
+  hash BLOB NOT NULL,
   generation INTEGER NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (session_id, hash)
 ) STRICT, WITHOUT ROWID;
-
-CREATE INDEX refresh_tokens_by_session ON refresh_tokens (session_id);
 
 CREATE TABLE revoked_access_tokens (
   jti TEXT PRIMARY KEY,
