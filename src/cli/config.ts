@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { SIGNING_ALGS, type SigningAlg } from '../core/config.js';
+import {
+  MAX_ACCESS_TTL,
+  MAX_REFRESH_TTL,
+  MAX_REUSE_GRACE,
+  SERVICE_DEFAULTS as defaults,
+  SIGNING_ALGS,
+  type SigningAlg,
+} from '../core/config.js';
 
 /** A configuration problem: start-up stops with this one line. */
 export class ConfigError extends Error {
@@ -146,7 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): BatonCo
   const issuerHost = host.includes(':') ? `[${host}]` : host;
   const issuer =
     url('BATON_ISSUER', get('BATON_ISSUER'), ['http:', 'https:']) ?? `http://${issuerHost}:${port}`;
-  const alg = get('BATON_ALG') ?? 'EdDSA';
+  const alg = get('BATON_ALG') ?? defaults.alg;
   if (!(SIGNING_ALGS as readonly string[]).includes(alg)) {
     throw new ConfigError(
       `BATON_ALG must be one of ${SIGNING_ALGS.join(', ')} (got ${JSON.stringify(alg)})`,
@@ -179,20 +186,44 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): BatonCo
     adminToken,
     secret,
     dialects: dialects(get('BATON_DIALECTS')),
-    accessTtl: integer('BATON_ACCESS_TTL', get('BATON_ACCESS_TTL'), 900, 1, 86_400),
-    refreshTtl: integer('BATON_REFRESH_TTL', get('BATON_REFRESH_TTL'), 2_592_000, 1, 400 * 86_400),
-    idleTtl: integer('BATON_IDLE_TTL', get('BATON_IDLE_TTL'), 604_800, 1, 400 * 86_400),
-    reuseGrace: integer('BATON_REUSE_GRACE', get('BATON_REUSE_GRACE'), 10, 0, 300),
-    rotate: boolean('BATON_ROTATE', get('BATON_ROTATE'), true),
+    accessTtl: integer(
+      'BATON_ACCESS_TTL',
+      get('BATON_ACCESS_TTL'),
+      defaults.accessTtl,
+      1,
+      MAX_ACCESS_TTL,
+    ),
+    refreshTtl: integer(
+      'BATON_REFRESH_TTL',
+      get('BATON_REFRESH_TTL'),
+      defaults.refreshTtl,
+      1,
+      MAX_REFRESH_TTL,
+    ),
+    idleTtl: integer('BATON_IDLE_TTL', get('BATON_IDLE_TTL'), defaults.idleTtl, 1, MAX_REFRESH_TTL),
+    reuseGrace: integer(
+      'BATON_REUSE_GRACE',
+      get('BATON_REUSE_GRACE'),
+      defaults.reuseGrace,
+      0,
+      MAX_REUSE_GRACE,
+    ),
+    rotate: boolean('BATON_ROTATE', get('BATON_ROTATE'), defaults.rotate),
     alg: alg as SigningAlg,
     webhookUrl: url('BATON_WEBHOOK_URL', get('BATON_WEBHOOK_URL'), ['http:', 'https:']),
     logLevel,
     trustProxy,
-    rateLimitIp: integer('BATON_RATE_LIMIT_IP', get('BATON_RATE_LIMIT_IP'), 30, 0, 1_000_000),
+    rateLimitIp: integer(
+      'BATON_RATE_LIMIT_IP',
+      get('BATON_RATE_LIMIT_IP'),
+      defaults.rateLimit.ipFailures,
+      0,
+      1_000_000,
+    ),
     rateLimitSession: integer(
       'BATON_RATE_LIMIT_SESSION',
       get('BATON_RATE_LIMIT_SESSION'),
-      10,
+      defaults.rateLimit.sessionFailures,
       0,
       1_000_000,
     ),

@@ -40,3 +40,16 @@ export async function openService(
     throw error;
   }
 }
+
+/** Runs `work` with a service over the configured store, closing it afterwards. */
+export async function withService<T>(
+  config: BatonConfig,
+  work: (service: TokenService) => Promise<T>,
+): Promise<T> {
+  const service = await openService(config, { longRunning: false });
+  try {
+    return await work(service);
+  } finally {
+    await service.close();
+  }
+}

@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BatonError } from '../core/errors.js';
+import { SECURITY_EVENT_TYPES } from '../core/store.js';
 import { ConfigError, loadConfig, type BatonConfig } from './config.js';
 import { UsageError } from './usage-error.js';
 
@@ -16,16 +17,6 @@ function nonNegativeInteger(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a non-negative integer');
   return Number(value);
 }
-
-const EVENT_TYPES = [
-  'refresh_token.reused',
-  'refresh.failed',
-  'session.revoked',
-  'access_token.revoked',
-  'key.rotated',
-  'client.created',
-  'client.deleted',
-];
 
 /**
  * Builds the `baton` command line. Commands are imported when they run, so that `--help` and
@@ -131,7 +122,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
   program
     .command('events')
     .description('print security events as JSON lines, oldest first')
-    .addOption(new Option('--type <type>', 'only this event type').choices(EVENT_TYPES))
+    .addOption(new Option('--type <type>', 'only this event type').choices(SECURITY_EVENT_TYPES))
     .option('--since <when>', 'epoch seconds, ISO date, or an age like 15m, 2h, 7d')
     .option('--limit <n>', 'events per page', positiveInteger, 100)
     .option('--follow', 'keep printing new events')

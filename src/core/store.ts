@@ -79,14 +79,18 @@ export interface SigningKeyRecord {
 }
 
 /** Types of security events. */
-export type SecurityEventType =
-  | 'refresh_token.reused'
-  | 'refresh.failed'
-  | 'session.revoked'
-  | 'access_token.revoked'
-  | 'key.rotated'
-  | 'client.created'
-  | 'client.deleted';
+export const SECURITY_EVENT_TYPES = [
+  'refresh_token.reused',
+  'refresh.failed',
+  'session.revoked',
+  'access_token.revoked',
+  'key.rotated',
+  'client.created',
+  'client.deleted',
+] as const;
+
+/** One of {@link SECURITY_EVENT_TYPES}. */
+export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
 
 /** An append-only security record. */
 export interface SecurityEvent {

@@ -1,11 +1,10 @@
 import type { BatonConfig } from '../config.js';
-import { openService } from '../open-service.js';
+import { withService } from '../open-service.js';
 import { isoTime, printJson, printTable } from '../output.js';
 
 /** `baton keys list`. */
 export async function listKeys(config: BatonConfig, options: { json?: boolean }): Promise<void> {
-  const service = await openService(config, { longRunning: false });
-  try {
+  await withService(config, async (service) => {
     const keys = await service.listKeys();
     if (options.json === true) return printJson(keys);
     printTable(
@@ -17,20 +16,15 @@ export async function listKeys(config: BatonConfig, options: { json?: boolean })
       })),
       ['kid', 'alg', 'status', 'createdAt', 'retiredAt', 'publishedUntil'],
     );
-  } finally {
-    await service.close();
-  }
+  });
 }
 
 /** `baton keys rotate`: a new active key; the old one stays published until its tokens expire. */
 export async function rotateKeys(config: BatonConfig): Promise<void> {
-  const service = await openService(config, { longRunning: false });
-  try {
+  await withService(config, async (service) => {
     const key = await service.rotateKeys();
     process.stdout.write(
       `new active key ${key.kid} (${key.alg}); running servers pick it up within 30 s\n`,
     );
-  } finally {
-    await service.close();
-  }
+  });
 }

@@ -1,6 +1,7 @@
+import { renderIssuedSession } from '../../http/faces/admin.js';
 import type { BatonConfig } from '../config.js';
 import { UsageError } from '../usage-error.js';
-import { openService } from '../open-service.js';
+import { withService } from '../open-service.js';
 import { printJson } from '../output.js';
 
 /** Options of `baton mint`. */
@@ -30,8 +31,7 @@ function parseClaims(text: string | undefined): Record<string, unknown> | undefi
 /** `baton mint`: starts a session for a subject and prints its tokens. */
 export async function mint(config: BatonConfig, options: MintOptions): Promise<void> {
   const claims = parseClaims(options.claims);
-  const service = await openService(config, { longRunning: false });
-  try {
+  await withService(config, async (service) => {
     const issued = await service.issueSession({
       subject: options.sub,
       ...(options.client === undefined ? {} : { clientId: options.client }),
@@ -41,17 +41,6 @@ export async function mint(config: BatonConfig, options: MintOptions): Promise<v
       ...(options.refreshTtl === undefined ? {} : { refreshTtl: options.refreshTtl }),
       ...(options.idleTtl === undefined ? {} : { idleTtl: options.idleTtl }),
     });
-    printJson({
-      sessionId: issued.sessionId,
-      accessToken: issued.accessToken,
-      refreshToken: issued.refreshToken,
-      tokenType: issued.tokenType,
-      expiresIn: issued.expiresIn,
-      refreshExpiresAt: issued.refreshExpiresAt,
-      sessionExpiresAt: issued.sessionExpiresAt,
-      scope: issued.scope,
-    });
-  } finally {
-    await service.close();
-  }
+    printJson(renderIssuedSession(issued));
+  });
 }

@@ -1,6 +1,6 @@
 import { BatonError } from '../../core/errors.js';
 import type { BatonConfig } from '../config.js';
-import { openService } from '../open-service.js';
+import { withService } from '../open-service.js';
 import { isoTime, printJson, printTable } from '../output.js';
 import { UsageError } from '../usage-error.js';
 
@@ -9,8 +9,7 @@ export async function listSessions(
   config: BatonConfig,
   options: { sub?: string; client?: string; after?: string; limit: number; json?: boolean },
 ): Promise<void> {
-  const service = await openService(config, { longRunning: false });
-  try {
+  await withService(config, async (service) => {
     const sessions = await service.listSessions({
       limit: options.limit,
       ...(options.sub === undefined ? {} : { subject: options.sub }),
@@ -36,21 +35,16 @@ export async function listSessions(
         'expiresAt',
       ],
     );
-  } finally {
-    await service.close();
-  }
+  });
 }
 
 /** `baton sessions show <id>`. */
 export async function showSession(config: BatonConfig, id: string): Promise<void> {
-  const service = await openService(config, { longRunning: false });
-  try {
+  await withService(config, async (service) => {
     const session = await service.getSession(id);
     if (session === undefined) throw new BatonError('ERR_NOT_FOUND', `no session ${id}`);
     printJson(session);
-  } finally {
-    await service.close();
-  }
+  });
 }
 
 /** `baton sessions revoke <id>` or `baton sessions revoke --sub <subject>`. */
@@ -62,8 +56,7 @@ export async function revokeSessions(
   if ((id === undefined) === (options.sub === undefined)) {
     throw new UsageError('give a session id or --sub <subject>, not both');
   }
-  const service = await openService(config, { longRunning: false });
-  try {
+  await withService(config, async (service) => {
     if (id !== undefined) {
       const revoked = await service.revokeSession(id, 'admin');
       process.stdout.write(revoked ? `revoked ${id}\n` : `${id} was already revoked\n`);
@@ -73,7 +66,5 @@ export async function revokeSessions(
         `revoked ${count} session${count === 1 ? '' : 's'} of ${options.sub as string}\n`,
       );
     }
-  } finally {
-    await service.close();
-  }
+  });
 }

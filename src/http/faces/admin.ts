@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { MAX_ACCESS_TTL, MAX_REFRESH_TTL, MAX_REUSE_GRACE } from '../../core/config.js';
 import { BatonError } from '../../core/errors.js';
-import type { SecurityEventType } from '../../core/store.js';
+import { SECURITY_EVENT_TYPES, type SecurityEventType } from '../../core/store.js';
+import type { ClientInput } from '../../core/clients.js';
+import type { IssueSessionInput } from '../../core/issue-session.js';
 import type { TokenService } from '../../core/token-service.js';
+import type { TokenSet } from '../../core/token-set.js';
 import { readBearer } from '../client-auth.js';
 import { renderAdminError } from '../errors.js';
 
@@ -14,6 +17,20 @@ const ttl = (max: number, description: string) => ({
   maximum: max,
   description,
 });
+
+/** The answer of `POST /admin/sessions` (and of `baton mint`). */
+export function renderIssuedSession(issued: TokenSet): Record<string, unknown> {
+  return {
+    sessionId: issued.sessionId,
+    accessToken: issued.accessToken,
+    refreshToken: issued.refreshToken,
+    tokenType: issued.tokenType,
+    expiresIn: issued.expiresIn,
+    refreshExpiresAt: issued.refreshExpiresAt,
+    sessionExpiresAt: issued.sessionExpiresAt,
+    scope: issued.scope,
+  };
+}
 
 /** Request body of `POST /admin/sessions`. */
 export const mintSessionSchema = {
@@ -97,16 +114,6 @@ function epochSeconds(value: string | undefined): number | undefined {
   return Math.floor(parsed / 1000);
 }
 
-const EVENT_TYPES: SecurityEventType[] = [
-  'refresh_token.reused',
-  'refresh.failed',
-  'session.revoked',
-  'access_token.revoked',
-  'key.rotated',
-  'client.created',
-  'client.deleted',
-];
-
 const doc = (summary: string, extra: Record<string, unknown> = {}) => ({
   tags: ['Admin'],
   summary,
@@ -125,34 +132,14 @@ export async function adminFace(
     await service.authenticateAdmin(readBearer(request), request.ip);
   });
 
-  app.post<{
-    Body: {
-      subject: string;
-      clientId?: string;
-      scope?: string;
-      claims?: Record<string, unknown>;
-      accessTtl?: number;
-      refreshTtl?: number;
-      idleTtl?: number;
-    };
-  }>(
+  app.post<{ Body: IssueSessionInput }>(
     '/admin/sessions',
     {
       config: { ...config, openapi: doc('Start a session for a signed-in subject') },
       schema: { body: mintSessionSchema },
     },
     async (request, reply) => {
-      const issued = await service.issueSession(request.body);
-      return reply.code(201).send({
-        sessionId: issued.sessionId,
-        accessToken: issued.accessToken,
-        refreshToken: issued.refreshToken,
-        tokenType: issued.tokenType,
-        expiresIn: issued.expiresIn,
-        refreshExpiresAt: issued.refreshExpiresAt,
-        sessionExpiresAt: issued.sessionExpiresAt,
-        scope: issued.scope,
-      });
+      return reply.code(201).send(renderIssuedSession(await service.issueSession(request.body)));
     },
   );
 
@@ -259,7 +246,7 @@ export async function adminFace(
           type: 'object',
           additionalProperties: false,
           properties: {
-            type: { type: 'string', enum: EVENT_TYPES },
+            type: { type: 'string', enum: SECURITY_EVENT_TYPES },
             since: { type: 'string', maxLength: 40 },
             after: digits,
             limit: digits,
@@ -285,19 +272,7 @@ export async function adminFace(
     clients: await service.listClients(),
   }));
 
-  app.post<{
-    Body: {
-      id: string;
-      confidential?: boolean;
-      accessTtl?: number;
-      refreshTtl?: number;
-      idleTtl?: number;
-      reuseGrace?: number;
-      rotate?: boolean;
-      audience?: string;
-      replace?: boolean;
-    };
-  }>(
+  app.post<{ Body: ClientInput }>(
     '/admin/clients',
     {
       config: {
