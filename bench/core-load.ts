@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { BatonError } from '../src/core/errors.js';
 import type { Store } from '../src/core/store.js';
-import { createThreadedSigner } from '../src/core/threaded-signer.js';
 import { createTokenService, type TokenService } from '../src/core/token-service.js';
 import { createMemoryStore } from '../src/stores/memory/memory-store.js';
 import { createSqliteStore } from '../src/stores/sqlite/sqlite-store.js';
@@ -107,11 +106,11 @@ export async function runCoreLoad(options: CoreLoadOptions): Promise<ScenarioRes
       ? createMemoryStore()
       : createSqliteStore({ path: join(dir, 'core.db'), backgroundCheckpoints: true });
   try {
-    // Signing on a worker thread, as `baton serve` does.
+    // Minting on a worker thread, as `baton serve` does.
     const service = await createTokenService({
       store,
       issuer: 'http://127.0.0.1:8080',
-      signer: createThreadedSigner(),
+      mintOnWorker: true,
     });
     if (!service.options.rotate) throw new Error('the benchmark needs rotation on');
 

@@ -1,5 +1,4 @@
 import type { EventSink } from '../core/events.js';
-import { createThreadedSigner } from '../core/threaded-signer.js';
 import { createTokenService, type TokenService } from '../core/token-service.js';
 import type { BatonConfig } from './config.js';
 import { openStore, parseStoreLocation } from './open-store.js';
@@ -25,7 +24,7 @@ export async function openService(
       ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
       ...(options.events === undefined ? {} : { events: options.events }),
       // A server signs on a worker thread, beside the event loop; one-shot commands inline.
-      ...(options.longRunning ? { signer: createThreadedSigner() } : {}),
+      mintOnWorker: options.longRunning,
     });
     if (service.generatedAdminToken !== undefined) {
       // Shown once, on the start that created it; only its hash is kept.

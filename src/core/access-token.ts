@@ -1,8 +1,6 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { BatonError } from './errors.js';
 import type { Keyring } from './keyring.js';
-import type { Signer } from './signer.js';
-import type { LoadedKey } from './signing-keys.js';
 
 /** Claims of a Baton access token (RFC 9068 profile) plus the session's custom claims. */
 export interface AccessTokenClaims extends JWTPayload {
@@ -41,21 +39,6 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'azp',
   'nonce',
 ]);
-
-/**
- * Signs an access token. This is the refresh hot path, so it signs through node:crypto with the
- * pre-encoded header instead of jose's WebCrypto path (about half the cost per token measured
- * here); `verifyAccessToken` and every test verify the result with jose.
- */
-export async function signAccessToken(
-  signer: Signer,
-  key: LoadedKey,
-  claims: AccessTokenClaims,
-): Promise<string> {
-  const signingInput = `${key.encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  const signature = await signer.sign(key, Buffer.from(signingInput));
-  return `${signingInput}.${signature.toString('base64url')}`;
-}
 
 /** Options of {@link verifyAccessToken}. */
 export interface VerifyAccessTokenOptions {

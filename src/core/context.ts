@@ -5,7 +5,7 @@ import type { EventSink } from './events.js';
 import type { Keyring } from './keyring.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ServiceSecrets } from './secrets.js';
-import type { Signer } from './signer.js';
+import type { Minter } from './mint.js';
 import type { Store } from './store.js';
 
 /** What every core operation works with; built once by `createTokenService`. */
@@ -18,5 +18,5 @@ export interface ServiceContext {
   readonly limiter: RateLimiter;
   readonly events: EventSink;
   readonly clients: ClientCache;
-  readonly signer: Signer;
+  readonly minter: Minter;
 }

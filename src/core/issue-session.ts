@@ -6,7 +6,6 @@ import { BatonError } from './errors.js';
 import { randomId } from './random-id.js';
 import { generateRefreshToken, SESSION_ID_PREFIX } from './refresh-token.js';
 import { checkScope } from './scope.js';
-import { keyedHash } from './secrets.js';
 import type { SessionRecord } from './store.js';
 import { issueTokenSet, type TokenSet } from './token-set.js';
 
@@ -119,14 +118,15 @@ export async function issueSession(
     revokeReason: null,
   };
   const refreshToken = generateRefreshToken(session.id);
-  const tokens = await issueTokenSet(ctx, session, client, {
+  const { tokens, refreshTokenHash } = await issueTokenSet(ctx, session, client, {
     generation: 0,
     scope,
     refreshToken,
     now,
+    presentedToken: null,
   });
   await ctx.store.createSession(session, {
-    hash: keyedHash(ctx.secrets.pepper, refreshToken),
+    hash: refreshTokenHash as string,
     sessionId: session.id,
     generation: 0,
     createdAt: now,

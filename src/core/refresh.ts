@@ -3,11 +3,11 @@ import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
 import { COUNTED_FAILURES, enforceLimit, guardFailures } from './failure-limits.js';
 import { generateRefreshToken, sessionIdOf } from './refresh-token.js';
-import { open, retryBoxKey, seal } from './sealed-box.js';
+import { open, retryBoxKey } from './sealed-box.js';
 import { narrowScope } from './scope.js';
 import { keyedHash } from './secrets.js';
 import type { ClientRecord, NewSecurityEvent, RefreshTokenRecord, SessionRecord } from './store.js';
-import { issueTokenSet, type TokenSet } from './token-set.js';
+import { issueTokenSet, retryBoxAad, type TokenSet } from './token-set.js';
 
 /** A refresh as every face hands it to the core. */
 export interface RefreshRequest {
@@ -130,33 +130,25 @@ async function rotate(
 ): Promise<RefreshResult | typeof LOST_RACE> {
   const generation = session.generation + 1;
   const refreshToken = session.rotate ? generateRefreshToken(session.id) : null;
-  // Sign before the atomic write, so that the retry box exists from the moment the token is used.
-  const tokens = await issueTokenSet(ctx, session, client, {
+  // Mint (sign, seal) before the atomic write, so the retry box exists from the moment the
+  // presented token is used.
+  const { tokens, retryBox, refreshTokenHash } = await issueTokenSet(ctx, session, client, {
     generation,
     scope,
     refreshToken,
     now,
+    presentedToken: request.refreshToken,
   });
-  const retryBox = seal(
-    retryBoxKey(request.refreshToken),
-    Buffer.from(JSON.stringify(tokens)),
-    boxAad(session.id, generation),
-  );
   const rotated = await ctx.store.rotate({
     sessionId: session.id,
     fromGeneration: session.generation,
     toGeneration: generation,
     at: now,
-    retryBox,
+    retryBox: retryBox as Uint8Array,
     nextToken:
-      refreshToken === null
+      refreshTokenHash === null
         ? null
-        : {
-            hash: keyedHash(ctx.secrets.pepper, refreshToken),
-            sessionId: session.id,
-            generation,
-            createdAt: now,
-          },
+        : { hash: refreshTokenHash, sessionId: session.id, generation, createdAt: now },
   });
   return rotated ? { tokens, replayed: false } : LOST_RACE;
 }
@@ -172,7 +164,7 @@ async function replay(
   const plaintext = open(
     retryBoxKey(request.refreshToken),
     box,
-    boxAad(session.id, session.generation),
+    retryBoxAad(session.id, session.generation),
   );
   if (plaintext === undefined) {
     // Only the token presented for the last refresh can open the box; a hash match makes this
@@ -235,9 +227,4 @@ const sessionKey = (sessionId: string): string => `session:${sessionId}`;
 
 function unknownToken(): BatonError {
   return new BatonError('ERR_REFRESH_TOKEN_UNKNOWN', 'the refresh token is not valid');
-}
-
-/** Binds a retry box to its session and generation. */
-function boxAad(sessionId: string, generation: number): string {
-  return `${sessionId}:${generation}`;
 }

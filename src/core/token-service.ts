@@ -31,7 +31,8 @@ import { refresh, type RefreshRequest, type RefreshResult } from './refresh.js';
 import { revokeSession, revokeSessions, revokeToken, type RevokeReason } from './revoke.js';
 import { loadServiceSecrets } from './service-secrets.js';
 import { describeSession, type SessionView } from './session-view.js';
-import { inlineSigner, type Signer } from './signer.js';
+import { createInlineMinter } from './mint.js';
+import { createThreadedMinter } from './threaded-minter.js';
 import type { LoadedKey } from './signing-keys.js';
 import type {
   EventQuery,
@@ -53,8 +54,11 @@ export interface TokenServiceOptions extends ServiceOptions {
   events?: EventSink;
   /** The admin token; generated into the store on first start when absent. */
   adminToken?: string;
-  /** Signs access tokens; on the calling thread by default. The service closes it. */
-  signer?: Signer;
+  /**
+   * Mint tokens (sign, hash, seal) on a worker thread, beside the event loop. Default false:
+   * on the calling thread, which suits tests and one-shot commands.
+   */
+  mintOnWorker?: boolean;
 }
 
 /** A signing key as operators see it. Times are epoch seconds. */
@@ -150,7 +154,10 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     limiter: options.limiter ?? createMemoryRateLimiter(),
     events,
     clients: createClientCache(store, clock),
-    signer: options.signer ?? inlineSigner,
+    minter:
+      options.mintOnWorker === true
+        ? createThreadedMinter(secrets.pepper)
+        : createInlineMinter(secrets.pepper),
   };
   await ensureDefaultClient(ctx);
 
@@ -210,7 +217,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     sweep: () => sweep(ctx),
     ready: () => store.ping(),
     async close() {
-      await ctx.signer.close();
+      await ctx.minter.close();
       await store.close();
     },
   };

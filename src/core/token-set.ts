@@ -1,5 +1,5 @@
-import { signAccessToken } from './access-token.js';
 import type { ServiceContext } from './context.js';
+import type { Minted } from './mint.js';
 import { randomId } from './random-id.js';
 import type { ClientRecord, SessionRecord } from './store.js';
 
@@ -30,45 +30,56 @@ export interface IssueTokenSetParams {
   scope: string;
   refreshToken: string | null;
   now: number;
+  /** The refresh token presented for this refresh, which keys its retry box; `null` at sign-in. */
+  presentedToken: string | null;
 }
 
 /**
- * Signs the access token of `session` at `generation` and assembles the token set. The access
- * token never outlives the session.
+ * Decides the token set of `session` at `generation` and has it minted (signed, hashed, sealed;
+ * see `mintNow`). The access token never outlives the session.
  */
 export async function issueTokenSet(
   ctx: ServiceContext,
   session: SessionRecord,
   client: ClientRecord,
   params: IssueTokenSetParams,
-): Promise<TokenSet> {
+): Promise<Minted> {
   const { now, generation, scope } = params;
   const accessExpiresAt = Math.min(now + session.accessTtl, session.expiresAt);
-  const accessToken = await signAccessToken(ctx.signer, ctx.keyring.active(), {
-    ...session.claims,
-    iss: ctx.options.issuer,
-    sub: session.subject,
-    aud: client.audience ?? ctx.options.issuer,
-    exp: accessExpiresAt,
-    iat: now,
-    jti: randomId('', 16),
-    sid: session.id,
-    client_id: session.clientId,
-    ...(scope === '' ? {} : { scope }),
-    gen: generation,
+  return ctx.minter.mint({
+    key: ctx.keyring.active(),
+    claims: {
+      ...session.claims,
+      iss: ctx.options.issuer,
+      sub: session.subject,
+      aud: client.audience ?? ctx.options.issuer,
+      exp: accessExpiresAt,
+      iat: now,
+      jti: randomId('', 16),
+      sid: session.id,
+      client_id: session.clientId,
+      ...(scope === '' ? {} : { scope }),
+      gen: generation,
+    },
+    tokens: {
+      tokenType: 'Bearer',
+      expiresIn: accessExpiresAt - now,
+      accessExpiresAt,
+      refreshToken: params.refreshToken,
+      refreshExpiresAt: Math.min(session.expiresAt, now + session.idleTtl),
+      sessionExpiresAt: session.expiresAt,
+      scope,
+      sessionId: session.id,
+      subject: session.subject,
+      clientId: session.clientId,
+      generation,
+    },
+    presentedToken: params.presentedToken,
+    boxAad: retryBoxAad(session.id, generation),
   });
-  return {
-    accessToken,
-    tokenType: 'Bearer',
-    expiresIn: accessExpiresAt - now,
-    accessExpiresAt,
-    refreshToken: params.refreshToken,
-    refreshExpiresAt: Math.min(session.expiresAt, now + session.idleTtl),
-    sessionExpiresAt: session.expiresAt,
-    scope,
-    sessionId: session.id,
-    subject: session.subject,
-    clientId: session.clientId,
-    generation,
-  };
+}
+
+/** Binds a retry box to its session and generation. */
+export function retryBoxAad(sessionId: string, generation: number): string {
+  return `${sessionId}:${generation}`;
 }

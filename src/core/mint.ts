@@ -1,0 +1,102 @@
+import type { AccessTokenClaims } from './access-token.js';
+import { retryBoxKey, seal } from './sealed-box.js';
+import { keyedHash } from './secrets.js';
+import { signNow, type SignerKey } from './signer.js';
+import type { TokenSet } from './token-set.js';
+
+/** A key that signs access tokens: the signer's key and its pre-encoded JWS header. */
+export interface MintKey extends SignerKey {
+  /** base64url of the JWS protected header `{alg, typ: "at+jwt", kid}`. */
+  readonly encodedHeader: string;
+}
+
+/** Everything needed to finish a token set, once its contents are decided. */
+export interface MintJob {
+  key: MintKey;
+  claims: AccessTokenClaims;
+  /** The token set except the access token, which minting signs. */
+  tokens: Omit<TokenSet, 'accessToken'>;
+  /** For a refresh: the presented refresh token, which keys the retry box. `null` at sign-in. */
+  presentedToken: string | null;
+  /** Binds the retry box to its session and generation. */
+  boxAad: string;
+}
+
+/** A finished token set with what the store keeps of it. */
+export interface Minted {
+  tokens: TokenSet;
+  /** Keyed hash of `tokens.refreshToken` (`null` when there is no new refresh token). */
+  refreshTokenHash: string | null;
+  /** The token set sealed under the presented token (`null` at sign-in). */
+  retryBox: Uint8Array | null;
+}
+
+/** The minted parts of a token set, in the compact form that crosses threads cheaply. */
+export interface MintedParts {
+  accessToken: string;
+  refreshTokenHash: string | null;
+  retryBox: Uint8Array | null;
+}
+
+/**
+ * Signs the access token (claims as JSON), hashes the new refresh token under the pepper, and
+ * seals the whole answer (`{accessToken, ...rest}`, with `restJson` the rest as JSON) into the
+ * retry box. These are the CPU-heavy steps of a refresh and need nothing from the store.
+ */
+export function mintParts(
+  key: MintKey,
+  claimsJson: string,
+  restJson: string,
+  refreshToken: string | null,
+  presentedToken: string | null,
+  boxAad: string,
+  pepper: Buffer,
+): MintedParts {
+  const signingInput = `${key.encodedHeader}.${Buffer.from(claimsJson).toString('base64url')}`;
+  const accessToken = `${signingInput}.${signNow(key, Buffer.from(signingInput)).toString('base64url')}`;
+  // The same bytes as JSON.stringify({ accessToken, ...rest }), without parsing `restJson`.
+  const answer = `{"accessToken":${JSON.stringify(accessToken)},${restJson.slice(1)}`;
+  return {
+    accessToken,
+    refreshTokenHash: refreshToken === null ? null : keyedHash(pepper, refreshToken),
+    retryBox:
+      presentedToken === null
+        ? null
+        : seal(retryBoxKey(presentedToken), Buffer.from(answer), boxAad),
+  };
+}
+
+/** Finishes a token set on the calling thread (see {@link mintParts}). */
+export function mintNow(job: MintJob, pepper: Buffer): Minted {
+  const parts = mintParts(
+    job.key,
+    JSON.stringify(job.claims),
+    JSON.stringify(job.tokens),
+    job.tokens.refreshToken,
+    job.presentedToken,
+    job.boxAad,
+    pepper,
+  );
+  return {
+    tokens: { accessToken: parts.accessToken, ...job.tokens },
+    refreshTokenHash: parts.refreshTokenHash,
+    retryBox: parts.retryBox,
+  };
+}
+
+/**
+ * Runs {@link mintNow}: on the calling thread (`createInlineMinter`) or on a worker thread
+ * (`createThreadedMinter`).
+ */
+export interface Minter {
+  mint(job: MintJob): Promise<Minted>;
+  close(): Promise<void>;
+}
+
+/** A {@link Minter} on the calling thread. */
+export function createInlineMinter(pepper: Buffer): Minter {
+  return {
+    mint: async (job) => mintNow(job, pepper),
+    close: async () => undefined,
+  };
+}
