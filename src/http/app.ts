@@ -4,7 +4,8 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import type { TokenService } from '../core/token-service.js';
 import { installErrorHandling, sendError, toBatonError } from './errors.js';
 import { adminFace } from './faces/admin.js';
-import { oauthFace, renderOAuthError } from './faces/oauth.js';
+import { oauthFace } from './faces/oauth.js';
+import { renderOAuthError } from './faces/oauth-wire.js';
 import { operationsFace } from './faces/operations.js';
 import { addFormBodyParser } from './form-body.js';
 import { loggerOptions } from './logger.js';

@@ -1,0 +1,120 @@
+import type {
+  ClientRecord,
+  SecurityEvent,
+  SessionRecord,
+  SigningKeyRecord,
+} from '../../core/store.js';
+
+// Rows as better-sqlite3 returns them, and their mapping to the core's records.
+
+export interface SessionRow {
+  id: string;
+  subject: string;
+  client_id: string;
+  scope: string;
+  claims: string;
+  created_at: number;
+  expires_at: number;
+  idle_ttl: number;
+  access_ttl: number;
+  rotate: number;
+  last_active_at: number;
+  generation: number;
+  rotated_at: number | null;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+}
+
+export interface ClientRow {
+  id: string;
+  secret_hash: string | null;
+  access_ttl: number | null;
+  refresh_ttl: number | null;
+  idle_ttl: number | null;
+  reuse_grace: number | null;
+  rotate: number | null;
+  audience: string | null;
+  created_at: number;
+}
+
+export interface KeyRow {
+  kid: string;
+  alg: string;
+  public_jwk: string | null;
+  private_key: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface RevokedRow {
+  id: string;
+  subject: string;
+  client_id: string;
+}
+
+export interface EventRow {
+  id: number;
+  type: SecurityEvent['type'];
+  at: number;
+  session_id: string | null;
+  subject: string | null;
+  client_id: string | null;
+  ip: string | null;
+  detail: string | null;
+}
+
+export const SESSION_COLUMNS =
+  's.id, s.subject, s.client_id, s.scope, s.claims, s.created_at, s.expires_at, s.idle_ttl, s.access_ttl, s.rotate, s.last_active_at, s.generation, s.rotated_at, s.revoked_at, s.revoke_reason';
+
+export const toSession = (row: SessionRow): SessionRecord => ({
+  id: row.id,
+  subject: row.subject,
+  clientId: row.client_id,
+  scope: row.scope,
+  claims: JSON.parse(row.claims) as Record<string, unknown>,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  idleTtl: row.idle_ttl,
+  accessTtl: row.access_ttl,
+  rotate: row.rotate === 1,
+  lastActiveAt: row.last_active_at,
+  generation: row.generation,
+  rotatedAt: row.rotated_at,
+  revokedAt: row.revoked_at,
+  revokeReason: row.revoke_reason,
+});
+
+export const toClient = (row: ClientRow): ClientRecord => ({
+  id: row.id,
+  secretHash: row.secret_hash,
+  accessTtl: row.access_ttl,
+  refreshTtl: row.refresh_ttl,
+  idleTtl: row.idle_ttl,
+  reuseGrace: row.reuse_grace,
+  rotate: row.rotate === null ? null : row.rotate === 1,
+  audience: row.audience,
+  createdAt: row.created_at,
+});
+
+export const toKey = (row: KeyRow): SigningKeyRecord => ({
+  kid: row.kid,
+  alg: row.alg,
+  publicJwk: row.public_jwk,
+  privateKey: row.private_key,
+  createdAt: row.created_at,
+  retiredAt: row.retired_at,
+});
+
+export const toEvent = (row: EventRow): SecurityEvent => ({
+  id: row.id,
+  type: row.type,
+  at: row.at,
+  sessionId: row.session_id,
+  subject: row.subject,
+  clientId: row.client_id,
+  ip: row.ip,
+  detail: row.detail,
+});
+
+/** A keyed hash (base64url) as the 32 bytes the tables store. */
+export const hashBytes = (hash: string): Buffer => Buffer.from(hash, 'base64url');
