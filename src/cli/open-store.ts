@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { BatonError } from '../core/errors.js';
 import type { Store } from '../core/store.js';
 import { createMemoryStore } from '../stores/memory/memory-store.js';
 import { migrateSqlite } from '../stores/sqlite/sqlite-migrations.js';
@@ -41,14 +42,28 @@ export function parseStoreLocation(value: string): StoreLocation {
   );
 }
 
-/** Opens the store; a long-running server checkpoints SQLite on a background thread. */
+/**
+ * Opens the store; a long-running server checkpoints SQLite on a background thread. A store that
+ * cannot be opened is reported with its location and the database's reason, in one line.
+ */
 export function openStore(location: StoreLocation, longRunning: boolean): Store {
   if (location.kind === 'memory') return createMemoryStore();
-  return createSqliteStore({
-    path: location.path,
-    synchronous: location.synchronous,
-    backgroundCheckpoints: longRunning,
-  });
+  try {
+    return createSqliteStore({
+      path: location.path,
+      synchronous: location.synchronous,
+      backgroundCheckpoints: longRunning,
+    });
+  } catch (error) {
+    const reason = error instanceof BatonError ? (error.detail ?? error.message) : String(error);
+    throw new BatonError(
+      'ERR_STORE_UNAVAILABLE',
+      `cannot open the SQLite store ${location.path} (${reason})`,
+      {
+        cause: error,
+      },
+    );
+  }
 }
 
 /** Applies pending migrations; returns the versions applied and the current version. */
