@@ -34,7 +34,7 @@ export function open(key: Uint8Array, box: Uint8Array, aad: string): Buffer | un
  * The store holds only the token's keyed hash, so it cannot derive this key.
  */
 export function retryBoxKey(refreshToken: string): Buffer {
-  // The token is 256 uniformly random bits, so one HMAC is a sound key derivation (HKDF-Expand
-  // with a single block), at a seventh of hkdfSync's cost on the refresh path.
+  // The token carries 256 random bits, so one HMAC keyed by it is a sound key derivation (the
+  // expand step of HKDF, one block), at a seventh of hkdfSync's cost on the refresh path.
   return createHmac('sha256', refreshToken).update('baton/retry-box/v1').digest();
 }
