@@ -2,11 +2,21 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/core/clock.js';
+import type { NewSecurityEvent } from '../../src/core/store.js';
 import { startServer, type RunningServer } from '../../src/http/server.js';
 import { createWebhookSink } from '../../src/http/webhook-sink.js';
 import { createTestService, T0 } from '../helpers/service.js';
 
 const quietLog = { warn: () => undefined };
+const KEY_ROTATED: NewSecurityEvent = {
+  type: 'key.rotated',
+  at: T0,
+  sessionId: null,
+  subject: null,
+  clientId: null,
+  ip: null,
+  detail: 'k',
+};
 
 async function body(request: IncomingMessage): Promise<string> {
   let text = '';
@@ -100,21 +110,14 @@ describe('webhook sink', () => {
       return calls < 2 ? 503 : 200;
     });
     const warnings: unknown[] = [];
+    const log = { warn: (...args: unknown[]) => warnings.push(args) };
     const sink = createWebhookSink({
       url,
       issuer: 'i',
-      log: { warn: (...args: unknown[]) => warnings.push(args) },
+      log,
       attempts: 2,
     });
-    sink.publish({
-      type: 'key.rotated',
-      at: T0,
-      sessionId: null,
-      subject: null,
-      clientId: null,
-      ip: null,
-      detail: 'k',
-    });
+    sink.publish(KEY_ROTATED);
     await sink.drain();
     expect(calls).toBe(2);
     expect(warnings).toEqual([]);
@@ -122,19 +125,11 @@ describe('webhook sink', () => {
     const failing = createWebhookSink({
       url: 'http://127.0.0.1:9/unreachable',
       issuer: 'i',
-      log: { warn: (...args: unknown[]) => warnings.push(args) },
+      log,
       attempts: 1,
       timeoutMs: 500,
     });
-    failing.publish({
-      type: 'key.rotated',
-      at: T0,
-      sessionId: null,
-      subject: null,
-      clientId: null,
-      ip: null,
-      detail: 'k',
-    });
+    failing.publish(KEY_ROTATED);
     await failing.drain();
     expect(warnings).toHaveLength(1);
   });
