@@ -45,6 +45,8 @@ export interface VerifyAccessTokenOptions {
   issuer: string;
   /** Current time in epoch seconds. */
   now: number;
+  /** Accept a token past its `exp` (every other check still applies). */
+  allowExpired?: boolean;
 }
 
 const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'sid', 'client_id', 'gen'];
@@ -55,6 +57,36 @@ const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'sid', 'clien
  * Rejects with `ERR_ACCESS_TOKEN_INVALID`.
  */
 export async function verifyAccessToken(
+  token: string,
+  keyring: Keyring,
+  options: VerifyAccessTokenOptions,
+): Promise<AccessTokenClaims> {
+  try {
+    const payload = await verifyClaims(token, keyring, options);
+    if (
+      typeof payload.gen !== 'number' ||
+      typeof payload.sid !== 'string' ||
+      typeof payload.client_id !== 'string'
+    ) {
+      throw new BatonError('ERR_ACCESS_TOKEN_INVALID', 'not a Baton access token');
+    }
+    return payload;
+  } catch (error) {
+    if (error instanceof BatonError) throw error;
+    if (error instanceof joseErrors.JOSEError) {
+      const description =
+        error instanceof joseErrors.JWTExpired
+          ? 'the access token has expired'
+          : 'the access token is invalid';
+      throw new BatonError('ERR_ACCESS_TOKEN_INVALID', description, { detail: error.code });
+    }
+    throw new BatonError('ERR_ACCESS_TOKEN_INVALID', 'the access token is invalid', {
+      cause: error,
+    });
+  }
+}
+
+async function verifyClaims(
   token: string,
   keyring: Keyring,
   options: VerifyAccessTokenOptions,
@@ -78,25 +110,17 @@ export async function verifyAccessToken(
         requiredClaims: REQUIRED_CLAIMS,
       },
     );
-    if (
-      typeof payload.gen !== 'number' ||
-      typeof payload.sid !== 'string' ||
-      typeof payload.client_id !== 'string'
-    ) {
-      throw new BatonError('ERR_ACCESS_TOKEN_INVALID', 'not a Baton access token');
-    }
     return payload;
   } catch (error) {
-    if (error instanceof BatonError) throw error;
-    if (error instanceof joseErrors.JOSEError) {
-      const description =
-        error instanceof joseErrors.JWTExpired
-          ? 'the access token has expired'
-          : 'the access token is invalid';
-      throw new BatonError('ERR_ACCESS_TOKEN_INVALID', description, { detail: error.code });
+    // jose checks `exp` last, after the signature and every other claim: an expired token's
+    // payload is otherwise verified.
+    if (
+      options.allowExpired === true &&
+      error instanceof joseErrors.JWTExpired &&
+      error.claim === 'exp'
+    ) {
+      return error.payload as AccessTokenClaims;
     }
-    throw new BatonError('ERR_ACCESS_TOKEN_INVALID', 'the access token is invalid', {
-      cause: error,
-    });
+    throw error;
   }
 }

@@ -1,6 +1,7 @@
 import { checkInteger, MAX_ACCESS_TTL, MAX_REFRESH_TTL, MAX_REUSE_GRACE } from './config.js';
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
+import { parseDialectList } from './dialects.js';
 import { guardFailures } from './failure-limits.js';
 import { randomId } from './random-id.js';
 import { keyedHash, safeEqual } from './secrets.js';
@@ -23,6 +24,11 @@ export interface ClientInput {
   reuseGrace?: number;
   rotate?: boolean;
   audience?: string;
+  /**
+   * Dialects through which this client's sessions may be refreshed; omitted for the default
+   * (every mounted dialect for a public client, none for a confidential one).
+   */
+  dialects?: string[];
   /** Replace an existing client of the same id (a confidential one gets a new secret). */
   replace?: boolean;
 }
@@ -37,6 +43,7 @@ export interface ClientView {
   reuseGrace: number | null;
   rotate: boolean | null;
   audience: string | null;
+  dialects: string[] | null;
   createdAt: number;
 }
 
@@ -96,6 +103,7 @@ export async function createClient(
       reuseGrace: optionalInteger('reuseGrace', input.reuseGrace, 0, MAX_REUSE_GRACE),
       rotate: input.rotate ?? null,
       audience: input.audience ?? null,
+      dialects: input.dialects === undefined ? null : parseDialectList(input.dialects),
       createdAt: ctx.clock.now(),
     };
   } catch (error) {
@@ -108,6 +116,7 @@ export async function createClient(
   const stored = await ctx.store.putClient(record, input.replace === true);
   if (!stored) throw new BatonError('ERR_CONFLICT', `client ${input.id} already exists`);
   ctx.clients.invalidate(record.id);
+  await ctx.bus.publish({ type: 'client', id: record.id });
   const event: NewSecurityEvent = {
     type: 'client.created',
     at: record.createdAt,
@@ -137,6 +146,7 @@ export async function ensureDefaultClient(ctx: ServiceContext): Promise<void> {
       reuseGrace: null,
       rotate: null,
       audience: null,
+      dialects: null,
       createdAt: ctx.clock.now(),
     },
     false,
@@ -208,6 +218,7 @@ export async function deleteClient(
   const revokedSessions = await revokeSessions(ctx, { clientId: id }, 'client_deleted');
   await ctx.store.deleteClient(id);
   ctx.clients.invalidate(id);
+  await ctx.bus.publish({ type: 'client', id });
   const event: NewSecurityEvent = {
     type: 'client.deleted',
     at: ctx.clock.now(),

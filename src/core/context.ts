@@ -2,6 +2,7 @@ import type { ClientCache } from './client-cache.js';
 import type { Clock } from './clock.js';
 import type { ResolvedServiceOptions } from './config.js';
 import type { EventSink } from './events.js';
+import type { InvalidationBus } from './invalidations.js';
 import type { Keyring } from './keyring.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ServiceSecrets } from './secrets.js';
@@ -18,5 +19,7 @@ export interface ServiceContext {
   readonly limiter: RateLimiter;
   readonly events: EventSink;
   readonly clients: ClientCache;
+  /** Tells other instances what they must drop from memory (client changes, key rotations). */
+  readonly bus: InvalidationBus;
   readonly minter: Minter;
 }

@@ -13,6 +13,11 @@ export const ERROR_CODES = {
     reason: 'unsupported_media_type',
   },
   ERR_BODY_TOO_LARGE: { status: 413, error: 'invalid_request', reason: 'body_too_large' },
+  ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    error: 'invalid_request',
+    reason: 'headers_too_large',
+  },
   ERR_UNSUPPORTED_GRANT_TYPE: {
     status: 400,
     error: 'unsupported_grant_type',
@@ -32,6 +37,11 @@ export const ERROR_CODES = {
   ERR_SESSION_REVOKED: { status: 400, error: 'invalid_grant', reason: 'revoked' },
   ERR_CLIENT_MISMATCH: { status: 400, error: 'invalid_grant', reason: 'client_mismatch' },
   ERR_ACCESS_TOKEN_INVALID: { status: 401, error: 'invalid_token', reason: 'invalid_token' },
+  ERR_DIALECT_DISABLED: {
+    status: 403,
+    error: 'unauthorized_client',
+    reason: 'dialect_disabled',
+  },
   ERR_ADMIN_UNAUTHORIZED: { status: 401, error: 'unauthorized', reason: 'unauthorized' },
   ERR_NOT_FOUND: { status: 404, error: 'not_found', reason: 'not_found' },
   ERR_CONFLICT: { status: 409, error: 'conflict', reason: 'conflict' },

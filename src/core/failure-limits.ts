@@ -12,6 +12,8 @@ export const COUNTED_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_INVALID_CLIENT',
   'ERR_INVALID_SCOPE',
   'ERR_ADMIN_UNAUTHORIZED',
+  'ERR_ACCESS_TOKEN_INVALID',
+  'ERR_DIALECT_DISABLED',
 ]);
 
 /** Throws `ERR_RATE_LIMITED` when `key` has used up `limit` failures in the current window. */

@@ -24,6 +24,11 @@ export interface ClientRecord {
   rotate: boolean | null;
   /** `aud` of this client's access tokens; the issuer when `null`. */
   audience: string | null;
+  /**
+   * Dialects through which this client's sessions may be refreshed; `null` for the default
+   * (every dialect for a public client, none for a confidential one).
+   */
+  dialects: string[] | null;
   createdAt: number;
 }
 
@@ -119,6 +124,11 @@ export interface RotateOperation {
   retryBox: Uint8Array;
   /** The successor refresh token; `null` when the session does not rotate. */
   nextToken: RefreshTokenRecord | null;
+  /**
+   * Move the session's current refresh token (the one at `fromGeneration`) to `toGeneration`,
+   * so that it stays current: a refresh made with an access token does not use it up.
+   */
+  carryToken?: boolean;
 }
 
 /** Filter of {@link Store.listSessions}. */

@@ -28,12 +28,14 @@ import { issueSession, type IssueSessionInput } from './issue-session.js';
 import { createKeyring, KEY_RETENTION_TTL } from './keyring.js';
 import { createMemoryRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { refresh, type RefreshRequest, type RefreshResult } from './refresh.js';
+import { refreshByAccessToken, type AccessTokenRefreshRequest } from './refresh-by-access-token.js';
 import { revokeSession, revokeSessions, revokeToken, type RevokeReason } from './revoke.js';
 import { loadServiceSecrets } from './service-secrets.js';
 import { describeSession, type SessionView } from './session-view.js';
 import { createInlineMinter } from './mint.js';
 import { createThreadedMinter } from './threaded-minter.js';
 import type { LoadedKey } from './signing-keys.js';
+import { localInvalidationBus, type InvalidationBus } from './invalidations.js';
 import type {
   EventQuery,
   NewSecurityEvent,
@@ -52,6 +54,8 @@ export interface TokenServiceOptions extends ServiceOptions {
   clock?: Clock;
   limiter?: RateLimiter;
   events?: EventSink;
+  /** The channel to other instances (Redis); a single instance needs none. */
+  invalidations?: InvalidationBus;
   /** The admin token; generated into the store on first start when absent. */
   adminToken?: string;
   /**
@@ -80,6 +84,8 @@ export interface TokenService {
   readonly generatedAdminToken: string | undefined;
 
   refresh(request: RefreshRequest): Promise<RefreshResult>;
+  /** Refreshes with an unexpired access token alone (payabli, transak); see docs/dialects.md. */
+  refreshByAccessToken(request: AccessTokenRefreshRequest): Promise<RefreshResult>;
   issueSession(input: IssueSessionInput): Promise<TokenSet & { refreshToken: string }>;
   /** Checks client credentials; failures count against `ip`'s rate limit. */
   authenticateClient(credentials: ClientCredentials, ip?: string): Promise<ClientIdentity>;
@@ -154,12 +160,18 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     limiter: options.limiter ?? createMemoryRateLimiter(),
     events,
     clients: createClientCache(store, clock),
+    bus: options.invalidations ?? localInvalidationBus,
     minter:
       options.mintOnWorker === true
         ? createThreadedMinter(secrets.pepper)
         : createInlineMinter(secrets.pepper),
   };
   await ensureDefaultClient(ctx);
+  // What other instances changed: drop it here too (our own messages come back; harmless).
+  const unsubscribe = ctx.bus.subscribe((message) => {
+    if (message.type === 'client') ctx.clients.invalidate(message.id);
+    else keyring.reload().catch(() => {});
+  });
 
   async function recordKeyRotation(key: LoadedKey): Promise<void> {
     const event: NewSecurityEvent = {
@@ -181,6 +193,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     store,
     generatedAdminToken: admin.generated,
     refresh: (request) => refresh(ctx, request),
+    refreshByAccessToken: (request) => refreshByAccessToken(ctx, request),
     issueSession: (input) => issueSession(ctx, input),
     authenticateClient: (credentials, ip) => authenticateClient(ctx, credentials, ip),
     introspect: (token) => introspect(ctx, token),
@@ -203,6 +216,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     async rotateKeys() {
       const key = await keyring.rotate(resolved.alg);
       await recordKeyRotation(key);
+      await ctx.bus.publish({ type: 'keys' });
       return keyView(key);
     },
     jwks: () => keyring.jwks(),
@@ -217,6 +231,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     sweep: () => sweep(ctx),
     ready: () => store.ping(),
     async close() {
+      unsubscribe();
       await ctx.minter.close();
       await store.close();
     },

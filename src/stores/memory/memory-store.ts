@@ -146,6 +146,13 @@ export function createMemoryStore(): Store {
         generation: op.toGeneration,
         box: Uint8Array.from(op.retryBox),
       });
+      if (op.carryToken === true) {
+        for (const hash of tokensBySession.get(op.sessionId) ?? []) {
+          const token = tokens.get(hash);
+          if (token !== undefined && token.generation === op.fromGeneration)
+            token.generation = op.toGeneration;
+        }
+      }
       if (op.nextToken !== null) addToken(op.nextToken);
       return true;
     },

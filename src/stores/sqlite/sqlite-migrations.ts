@@ -1,25 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
-
-/** A numbered schema change. */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+import { loadMigrationFiles, pendingMigrations, type Migration } from '../migration-files.js';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 
 /** The migrations shipped with this store, in order (`NNN_name.sql`). */
 export function loadSqliteMigrations(): Migration[] {
-  return readdirSync(MIGRATIONS_DIR)
-    .filter((file) => /^\d{3}_[a-z0-9_]+\.sql$/.test(file))
-    .sort()
-    .map((file) => ({
-      version: Number(file.slice(0, 3)),
-      name: file.slice(4, -4),
-      sql: readFileSync(new URL(file, MIGRATIONS_DIR), 'utf8'),
-    }));
+  return loadMigrationFiles(MIGRATIONS_DIR);
 }
 
 /**
@@ -39,14 +25,7 @@ export function migrateSqlite(
         (row) => row.version,
       ),
     );
-    const newest = Math.max(0, ...applied);
-    const known = Math.max(0, ...migrations.map((migration) => migration.version));
-    if (newest > known) {
-      throw new Error(
-        `the database schema (version ${newest}) is newer than this Baton (version ${known})`,
-      );
-    }
-    const pending = migrations.filter((migration) => !applied.has(migration.version));
+    const pending = pendingMigrations(migrations, applied);
     const record = db.prepare(
       'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
     );

@@ -27,7 +27,7 @@ import {
   type KeyRow,
   type RevokedRow,
   type SessionRow,
-} from './sqlite-rows.js';
+} from '../sql-rows.js';
 import { migrateSqlite } from './sqlite-migrations.js';
 
 /** Options of {@link createSqliteStore}. */
@@ -91,13 +91,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     getClient: db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE id = ?'),
     listClients: db.prepare<[], ClientRow>('SELECT * FROM clients ORDER BY id'),
     insertClient: db.prepare(
-      `INSERT INTO clients (id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, created_at)
-       VALUES (@id, @secretHash, @accessTtl, @refreshTtl, @idleTtl, @reuseGrace, @rotate, @audience, @createdAt)
+      `INSERT INTO clients (id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, dialects, created_at)
+       VALUES (@id, @secretHash, @accessTtl, @refreshTtl, @idleTtl, @reuseGrace, @rotate, @audience, @dialects, @createdAt)
        ON CONFLICT (id) DO NOTHING`,
     ),
     replaceClient: db.prepare(
-      `INSERT OR REPLACE INTO clients (id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, created_at)
-       VALUES (@id, @secretHash, @accessTtl, @refreshTtl, @idleTtl, @reuseGrace, @rotate, @audience, @createdAt)`,
+      `INSERT OR REPLACE INTO clients (id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, dialects, created_at)
+       VALUES (@id, @secretHash, @accessTtl, @refreshTtl, @idleTtl, @reuseGrace, @rotate, @audience, @dialects, @createdAt)`,
     ),
     deleteClient: db.prepare('DELETE FROM clients WHERE id = ?'),
 
@@ -109,6 +109,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ),
     insertToken: db.prepare(
       'INSERT INTO refresh_tokens (session_id, hash, generation, created_at) VALUES (?, ?, ?, ?)',
+    ),
+    carryToken: db.prepare<[number, string, number]>(
+      'UPDATE refresh_tokens SET generation = ? WHERE session_id = ? AND generation = ?',
     ),
     getRetryBox: db.prepare<[string, number], { retry_box: Buffer | null }>(
       'SELECT retry_box FROM sessions WHERE id = ? AND generation = ?',
@@ -227,6 +230,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       fromGeneration: op.fromGeneration,
     }).changes;
     if (changed !== 1) return false;
+    if (op.carryToken === true)
+      sql.carryToken.run(op.toGeneration, op.sessionId, op.fromGeneration);
     const next = op.nextToken;
     if (next !== null)
       sql.insertToken.run(next.sessionId, hashBytes(next.hash), next.generation, next.createdAt);
@@ -342,7 +347,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }),
     listClients: guard(() => sql.listClients.all().map(toClient)),
     putClient: guard((client: ClientRecord, replace: boolean) => {
-      const params = { ...client, rotate: client.rotate === null ? null : client.rotate ? 1 : 0 };
+      const params = {
+        ...client,
+        rotate: client.rotate === null ? null : client.rotate ? 1 : 0,
+        dialects: client.dialects === null ? null : JSON.stringify(client.dialects),
+      };
       return (replace ? sql.replaceClient : sql.insertClient).run(params).changes === 1;
     }),
     deleteClient: guard((id: string) => sql.deleteClient.run(id).changes === 1),

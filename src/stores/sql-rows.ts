@@ -3,9 +3,10 @@ import type {
   SecurityEvent,
   SessionRecord,
   SigningKeyRecord,
-} from '../../core/store.js';
+} from '../core/store.js';
 
-// Rows as better-sqlite3 returns them, and their mapping to the core's records.
+// Rows as the SQL stores return them (SQLite's integers for booleans, PostgreSQL's booleans), and
+// their mapping to the core's records. Both schemas use the same column names.
 
 export interface SessionRow {
   id: string;
@@ -17,7 +18,7 @@ export interface SessionRow {
   expires_at: number;
   idle_ttl: number;
   access_ttl: number;
-  rotate: number;
+  rotate: number | boolean;
   last_active_at: number;
   generation: number;
   rotated_at: number | null;
@@ -32,8 +33,10 @@ export interface ClientRow {
   refresh_ttl: number | null;
   idle_ttl: number | null;
   reuse_grace: number | null;
-  rotate: number | null;
+  rotate: number | boolean | null;
   audience: string | null;
+  /** JSON array of dialect names, or NULL for the default. */
+  dialects: string | null;
   created_at: number;
 }
 
@@ -76,7 +79,7 @@ export const toSession = (row: SessionRow): SessionRecord => ({
   expiresAt: row.expires_at,
   idleTtl: row.idle_ttl,
   accessTtl: row.access_ttl,
-  rotate: row.rotate === 1,
+  rotate: row.rotate === 1 || row.rotate === true,
   lastActiveAt: row.last_active_at,
   generation: row.generation,
   rotatedAt: row.rotated_at,
@@ -91,8 +94,9 @@ export const toClient = (row: ClientRow): ClientRecord => ({
   refreshTtl: row.refresh_ttl,
   idleTtl: row.idle_ttl,
   reuseGrace: row.reuse_grace,
-  rotate: row.rotate === null ? null : row.rotate === 1,
+  rotate: row.rotate === null ? null : row.rotate === 1 || row.rotate === true,
   audience: row.audience,
+  dialects: row.dialects === null ? null : (JSON.parse(row.dialects) as string[]),
   createdAt: row.created_at,
 });
 
