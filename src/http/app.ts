@@ -1,9 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TokenService } from '../core/token-service.js';
-import { installErrorHandling, sendError, toBatonError } from './errors.js';
+import { BatonError } from '../core/errors.js';
+import {
+  installErrorHandling,
+  rendererFor,
+  sendError,
+  toBatonError,
+  type PrefixRenderer,
+} from './errors.js';
 import { adminFace } from './faces/admin.js';
+import { dialectNotFound, mountDialects, type DialectMount } from './faces/dialects/index.js';
 import { oauthFace } from './faces/oauth.js';
 import { renderOAuthError } from './faces/oauth-wire.js';
 import { operationsFace } from './faces/operations.js';
@@ -28,30 +37,44 @@ const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
 } as const;
 
+/** The path of the request line at the start of `raw`, if it can be read. */
+function requestPath(raw: unknown): string {
+  if (!Buffer.isBuffer(raw)) return '';
+  const line = raw.subarray(0, 2048).toString('latin1');
+  return /^[A-Z]+ (\/[^ ?\r\n]*)/.exec(line)?.[1] ?? '';
+}
+
 /**
- * Answers requests Node cannot even parse (oversized headers, broken HTTP) on the raw socket,
- * in the admin error format and with the same headers as every other response.
+ * Answers requests Node cannot even parse (oversized headers, broken HTTP) on the raw socket, in
+ * the error format of the face the request line names, with the headers of every response.
  */
-function writeClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) return;
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? 431 : 400;
-  const body = JSON.stringify({
-    error: 'invalid_request',
-    error_description: tooLarge ? 'the request headers are too large' : 'malformed HTTP request',
-    code: 'ERR_INVALID_REQUEST',
-  });
-  socket.end(
-    [
-      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}`,
-      'content-type: application/json; charset=utf-8',
-      `content-length: ${Buffer.byteLength(body)}`,
-      ...Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}`),
-      'connection: close',
-      '',
-      body,
-    ].join('\r\n'),
-  );
+function clientErrorWriter(
+  renderers: readonly PrefixRenderer[],
+): (error: Error & { code?: string; rawPacket?: unknown }, socket: Socket) => void {
+  return (error, socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) return;
+    const baton =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? new BatonError('ERR_HEADERS_TOO_LARGE', 'the request headers are too large')
+        : new BatonError('ERR_INVALID_REQUEST', 'malformed HTTP request');
+    const rendered = rendererFor(requestPath(error.rawPacket), renderers)(baton);
+    const body = JSON.stringify(rendered.body);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json; charset=utf-8',
+      ...rendered.headers,
+      ...SECURITY_HEADERS,
+    };
+    socket.end(
+      [
+        `HTTP/1.1 ${rendered.status} ${STATUS_CODES[rendered.status] ?? 'Bad Request'}`,
+        ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+        `content-length: ${Buffer.byteLength(body)}`,
+        'connection: close',
+        '',
+        body,
+      ].join('\r\n'),
+    );
+  };
 }
 
 /** Options of {@link createApp}. */
@@ -61,17 +84,27 @@ export interface AppOptions {
   logger?: string | false | FastifyServerOptions['loggerInstance'];
   /** Fastify `trustProxy`: set when Baton runs behind a load balancer that sets X-Forwarded-For. */
   trustProxy?: boolean | string | string[];
+  /** Wire dialects to mount (docs/dialects.md); none by default. */
+  dialects?: readonly DialectMount[];
   /** Extra readiness checks reported by `/readyz`. */
   readiness?: () => Promise<Record<string, string>>;
 }
 
 /**
- * Builds the HTTP app: the OAuth face, the admin API and the operations endpoints over one core.
+ * Builds the HTTP app: the OAuth face, the mounted dialects, the admin API and the operations
+ * endpoints over one core.
  * Bodies are capped at 16 KiB and every response carries `Cache-Control: no-store`.
  */
 export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const { service } = options;
   const logger = options.logger ?? 'info';
+  const dialects = options.dialects ?? [];
+  // Errors outside any route (unknown paths, unparsable requests) answer in the owning face's
+  // format.
+  const renderers: PrefixRenderer[] = [
+    { prefix: '/oauth/', render: renderOAuthError },
+    ...dialectNotFound(dialects),
+  ];
   const logging: FastifyServerOptions =
     typeof logger === 'object'
       ? { loggerInstance: logger }
@@ -95,7 +128,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
       reply.headers(SECURITY_HEADERS);
       sendError(request, reply, toBatonError(error));
     },
-    clientErrorHandler: writeClientError,
+    clientErrorHandler: clientErrorWriter(renderers),
   });
   const metrics = createMetrics();
   const routes = collectRoutes(app);
@@ -110,7 +143,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     else parseJson(request, body as string, done);
   });
   addFormBodyParser(app);
-  installErrorHandling(app, [{ prefix: '/oauth/', render: renderOAuthError }]);
+  installErrorHandling(app, renderers);
   // Callback style: an async hook costs a promise per response on the hot path.
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.headers(SECURITY_HEADERS);
@@ -119,6 +152,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(oauthFace, { service, metrics });
   await app.register(adminFace, { service });
+  await mountDialects(app, dialects, { service, metrics });
   await app.register(operationsFace, {
     service,
     metrics,

@@ -39,6 +39,15 @@ export const renderAdminError: ErrorRenderer = (error) => ({
   },
 });
 
+/**
+ * Milliseconds between two log lines for an unreachable store; `since` on a line counts the
+ * failures not logged since the previous one.
+ */
+export const OUTAGE_LOG_INTERVAL_MS = 10_000;
+
+/** `detail` of the error for a body that is not valid JSON. */
+export const INVALID_JSON = 'invalid_json';
+
 /** Turns anything thrown while serving a request into a {@link BatonError}. */
 export function toBatonError(error: unknown): BatonError {
   if (error instanceof BatonError) return error;
@@ -57,7 +66,10 @@ export function toBatonError(error: unknown): BatonError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new BatonError('ERR_INVALID_REQUEST', 'the JSON body is empty');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new BatonError('ERR_INVALID_REQUEST', 'the body is not valid JSON');
+      // The detail lets a face that names JSON errors its own way (aisquare) recognise them.
+      return new BatonError('ERR_INVALID_REQUEST', 'the body is not valid JSON', {
+        detail: INVALID_JSON,
+      });
   }
   if (fastifyError.validation !== undefined) {
     // Ajv's message names the field and the rule; it never echoes a value.
@@ -103,12 +115,24 @@ export interface PrefixRenderer {
   render: ErrorRenderer;
 }
 
+/** The renderer of the face owning `path`: the first matching prefix, else the admin format. */
+export function rendererFor(path: string, renderers: readonly PrefixRenderer[]): ErrorRenderer {
+  return renderers.find((entry) => path.startsWith(entry.prefix))?.render ?? renderAdminError;
+}
+
 /**
  * Installs the one error handler: every failure becomes a {@link BatonError}, is logged without
- * token material (5xx as errors, 4xx at debug), and is written in the route's face format.
+ * token material (5xx as errors, at most one line per 10 s for an unreachable store; 4xx at
+ * debug), and is written in the route's face format.
  * Unknown paths are answered in the format of the face owning their prefix.
  */
-export function installErrorHandling(app: FastifyInstance, notFound: PrefixRenderer[] = []): void {
+export function installErrorHandling(
+  app: FastifyInstance,
+  notFound: readonly PrefixRenderer[] = [],
+): void {
+  // During an outage every request fails the same way: one line per interval, with a count.
+  let outageLoggedAt = 0;
+  let outageSuppressed = 0;
   app.setErrorHandler((thrown, request, reply) => {
     const error = toBatonError(thrown);
     const log = {
@@ -117,7 +141,16 @@ export function installErrorHandling(app: FastifyInstance, notFound: PrefixRende
       route: request.routeOptions.url,
       method: request.method,
     };
-    if (error.status >= 500) {
+    if (error.code === 'ERR_STORE_UNAVAILABLE') {
+      const now = Date.now();
+      if (now - outageLoggedAt < OUTAGE_LOG_INTERVAL_MS) {
+        outageSuppressed++;
+      } else {
+        request.log.error({ ...log, since: outageSuppressed }, error.message);
+        outageLoggedAt = now;
+        outageSuppressed = 0;
+      }
+    } else if (error.status >= 500) {
       request.log.error(
         { ...log, err: error.code === 'ERR_INTERNAL' ? thrown : undefined },
         error.message,
@@ -130,9 +163,7 @@ export function installErrorHandling(app: FastifyInstance, notFound: PrefixRende
   app.setNotFoundHandler((request, reply) => {
     const path = (request.url.split('?')[0] ?? '').slice(0, 100);
     const error = new BatonError('ERR_NOT_FOUND', `no route ${request.method} ${path}`);
-    const render =
-      notFound.find((entry) => path.startsWith(entry.prefix))?.render ?? renderAdminError;
-    const rendered = render(error);
+    const rendered = rendererFor(path, notFound)(error);
     return reply
       .code(rendered.status)
       .headers(rendered.headers ?? {})

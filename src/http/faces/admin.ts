@@ -3,6 +3,7 @@ import { MAX_ACCESS_TTL, MAX_REFRESH_TTL, MAX_REUSE_GRACE } from '../../core/con
 import { BatonError } from '../../core/errors.js';
 import { SECURITY_EVENT_TYPES, type SecurityEventType } from '../../core/store.js';
 import type { ClientInput } from '../../core/clients.js';
+import { DIALECT_NAMES } from '../../core/dialects.js';
 import type { IssueSessionInput } from '../../core/issue-session.js';
 import type { TokenService } from '../../core/token-service.js';
 import type { TokenSet } from '../../core/token-set.js';
@@ -67,6 +68,14 @@ export const createClientSchema = {
     },
     rotate: { type: 'boolean' },
     audience: { type: 'string', minLength: 1, maxLength: 255 },
+    dialects: {
+      type: 'array',
+      maxItems: DIALECT_NAMES.length,
+      uniqueItems: true,
+      items: { type: 'string', enum: [...DIALECT_NAMES] },
+      description:
+        "dialects through which this client's sessions may be refreshed; omit for the default (all for a public client, none for a confidential one)",
+    },
     replace: { type: 'boolean', description: 'replace a client of the same id (new secret)' },
   },
 } as const;

@@ -38,15 +38,19 @@ export async function operationsFace(
     '/readyz',
     { config: { ...config, openapi: { tags: ['Operations'], summary: 'Store is reachable' } } },
     async (_request, reply) => {
-      // A failing extra check is reported, never a 500; only the store decides readiness.
-      const extra = await (options.readiness?.() ?? Promise.resolve({})).catch(() => ({
-        checks: 'failed',
-      }));
+      // A failing extra check is reported, never a 500; only the store decides readiness. An
+      // extra check may set `status` (e.g. `degraded` while Redis is down): still ready.
+      const extra: Record<string, string> = await (
+        options.readiness?.() ?? Promise.resolve({})
+      ).catch(() => ({ checks: 'failed' }));
+      const { status = 'ready', ...details } = extra;
       try {
         await service.ready();
-        return { status: 'ready', store: service.store.kind, ...extra };
+        return { status, store: service.store.kind, ...details };
       } catch {
-        return reply.code(503).send({ status: 'unavailable', store: service.store.kind, ...extra });
+        return reply
+          .code(503)
+          .send({ status: 'unavailable', store: service.store.kind, ...details });
       }
     },
   );

@@ -1,0 +1,102 @@
+import type { FastifyInstance } from 'fastify';
+import type { ErrorRenderer } from '../../errors.js';
+import { readParams } from '../../params.js';
+import type { DialectOptions } from './context.js';
+import { dialectErrorHeaders, dialectStatus, requireTokenField } from './wire.js';
+
+// adid `POST /api/v1/auth/refresh` (seeds/004): `{refreshToken}` in; the seed's response is an
+// object without listed properties, Baton fills it with the new tokens.
+
+/** The seed's request body. */
+export const adidRequestSchema = {
+  type: 'object',
+  properties: { refreshToken: { type: 'string' } },
+  required: ['refreshToken'],
+} as const;
+
+/** The seed's `Auth_exchangeARefreshTokenForANewAccessToken_Response_200`. */
+export const adidSeedResponseSchema = {
+  type: 'object',
+  properties: {},
+  description: 'Empty response body',
+  title: 'Auth_exchangeARefreshTokenForANewAccessToken_Response_200',
+} as const;
+
+/** What Baton puts in that object (docs/dialects.md). */
+const adidResponseSchema = {
+  ...adidSeedResponseSchema,
+  description:
+    'New access token. The seed lists no properties; Baton answers accessToken, refreshToken (when rotation is on) and expiresIn (seconds).',
+  properties: {
+    accessToken: { type: 'string' },
+    refreshToken: { type: 'string' },
+    expiresIn: { type: 'integer' },
+  },
+} as const;
+
+const adidErrorSchema = {
+  type: 'object',
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  required: ['error', 'message'],
+} as const;
+
+export const renderAdidError: ErrorRenderer = (error) => {
+  const status = dialectStatus(error);
+  return {
+    status,
+    body: { error: error.reason, message: error.message },
+    headers: dialectErrorHeaders(error, status),
+  };
+};
+
+const errorResponse = (description: string): Record<string, unknown> => ({
+  description,
+  content: { 'application/json': { schema: adidErrorSchema } },
+});
+
+export async function adidFace(
+  app: FastifyInstance,
+  { service, metrics }: DialectOptions,
+): Promise<void> {
+  app.post(
+    '/api/v1/auth/refresh',
+    {
+      config: {
+        face: 'adid',
+        renderError: renderAdidError,
+        openapi: {
+          tags: ['Dialect: adid'],
+          operationId: 'exchange-a-refresh-token-for-a-new-access-token',
+          summary: 'Exchange a refresh token for a new access token',
+          requestBody: { content: { 'application/json': { schema: adidRequestSchema } } },
+          responses: {
+            '200': {
+              description: 'New access token',
+              content: { 'application/json': { schema: adidResponseSchema } },
+            },
+            '400': errorResponse('malformed request'),
+            '401': errorResponse('refresh token not valid'),
+            '429': errorResponse('too many failed refreshes; see Retry-After'),
+            '500': errorResponse('internal error'),
+            '503': errorResponse('store unavailable'),
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const refreshToken = requireTokenField(readParams(request.body), 'refreshToken');
+      const { tokens } = await metrics.refresh('adid', () =>
+        service.refresh({ refreshToken, dialect: 'adid', ip: request.ip }),
+      );
+      return reply.send(
+        tokens.refreshToken === null
+          ? { accessToken: tokens.accessToken, expiresIn: tokens.expiresIn }
+          : {
+              accessToken: tokens.accessToken,
+              refreshToken: tokens.refreshToken,
+              expiresIn: tokens.expiresIn,
+            },
+      );
+    },
+  );
+}

@@ -1,0 +1,7 @@
+import type { DialectName } from '../../../core/dialects.js';
+
+/** A dialect to mount, at its documented path under `prefix` (`''` for none). */
+export interface DialectMount {
+  name: DialectName;
+  prefix: string;
+}

@@ -1,0 +1,101 @@
+import type { FastifyInstance } from 'fastify';
+import type { ErrorRenderer } from '../../errors.js';
+import type { DialectOptions } from './context.js';
+import {
+  accessMinutes,
+  dialectErrorHeaders,
+  dialectStatus,
+  idleMinutes,
+  ignoreBodies,
+  readCredentialHeader,
+  withoutBearer,
+} from './wire.js';
+
+// Payabli `POST /api/User/authrefresh` (seeds/000): the access token in `requestToken`, no body.
+
+/** The seed's `PayabliApiResponseUserMfa`, the 200 schema. */
+export const payabliResponseSchema = {
+  type: 'object',
+  properties: {
+    inactiveTokenTime: { type: 'integer' },
+    isSuccess: { type: 'boolean' },
+    remaining: { type: 'integer' },
+    responseData: { oneOf: [{ type: 'string' }, { type: 'integer' }] },
+    responseText: { type: 'string' },
+  },
+  required: ['responseText'],
+} as const;
+
+/** Baton's payabli error body: the same schema, `isSuccess: false`. */
+const payabliErrorSchema = {
+  type: 'object',
+  properties: { isSuccess: { type: 'boolean', enum: [false] }, responseText: { type: 'string' } },
+  required: ['isSuccess', 'responseText'],
+} as const;
+
+export const renderPayabliError: ErrorRenderer = (error) => {
+  const status = dialectStatus(error);
+  return {
+    status,
+    body: { isSuccess: false, responseText: error.message },
+    headers: dialectErrorHeaders(error, status),
+  };
+};
+
+const errorResponse = (description: string): Record<string, unknown> => ({
+  description,
+  content: { 'application/json': { schema: payabliErrorSchema } },
+});
+
+export async function payabliFace(
+  app: FastifyInstance,
+  { service, metrics }: DialectOptions,
+): Promise<void> {
+  ignoreBodies(app);
+  app.post(
+    '/api/User/authrefresh',
+    {
+      config: {
+        face: 'payabli',
+        renderError: renderPayabliError,
+        openapi: {
+          tags: ['Dialect: payabli'],
+          operationId: 'auth-refresh-user',
+          summary: 'Refresh token for User',
+          description:
+            'Payabli-compatible refresh: the current, unexpired access token in `requestToken`; answers a new access token. See docs/dialects.md.',
+          parameters: [
+            { name: 'requestToken', in: 'header', required: true, schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description: 'Success',
+              content: { 'application/json': { schema: payabliResponseSchema } },
+            },
+            '400': errorResponse('Bad request/ invalid data'),
+            '401': errorResponse('Unauthorized request.'),
+            '429': errorResponse('Too many failed refreshes; see Retry-After'),
+            '500': errorResponse('Internal API Error'),
+            '503': errorResponse('Database connection error'),
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const accessToken = withoutBearer(
+        readCredentialHeader(request, 'requesttoken', 'requestToken'),
+        'requestToken',
+      );
+      const { tokens } = await metrics.refresh('payabli', () =>
+        service.refreshByAccessToken({ accessToken, dialect: 'payabli', ip: request.ip }),
+      );
+      return reply.send({
+        isSuccess: true,
+        responseText: 'Success',
+        responseData: tokens.accessToken,
+        inactiveTokenTime: idleMinutes(tokens),
+        remaining: accessMinutes(tokens),
+      });
+    },
+  );
+}

@@ -1,0 +1,135 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { BatonError } from '../../../core/errors.js';
+import type { ErrorRenderer } from '../../errors.js';
+import { readParams } from '../../params.js';
+import type { DialectOptions } from './context.js';
+import {
+  dialectErrorHeaders,
+  dialectStatus,
+  readCredentialHeader,
+  requireTokenField,
+  withoutBearer,
+} from './wire.js';
+
+// 7G `POST /User/RefreshToken` (seeds/002): Bearer access token (genuine, same session, may be
+// expired) and `{refreshToken}`, with `Version: 2.0`.
+
+/** The seed's request body: `refreshToken`, a string of at most 255 characters. */
+export const sevenGRequestSchema = {
+  type: 'object',
+  properties: {
+    refreshToken: {
+      type: 'string',
+      maxLength: 255,
+      description: 'Valid refresh token for session extension.',
+    },
+  },
+  required: ['refreshToken'],
+} as const;
+
+/** The seed's response example: both tokens. */
+export const sevenGResponseSchema = {
+  type: 'object',
+  properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string' } },
+  required: ['accessToken', 'refreshToken'],
+} as const;
+
+/** RFC 9457 problem details, the error body. */
+const problemSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+  },
+  required: ['type', 'title', 'status', 'detail'],
+} as const;
+
+/** The only API version Baton speaks in this dialect. */
+const VERSION = '2.0';
+
+export const renderSevenGError: ErrorRenderer = (error) => {
+  const status = dialectStatus(error);
+  return {
+    status,
+    body: { type: 'about:blank', title: STATUS_CODES[status], status, detail: error.message },
+    headers: { ...dialectErrorHeaders(error, status), 'content-type': 'application/problem+json' },
+  };
+};
+
+const errorResponse = (description: string): Record<string, unknown> => ({
+  description,
+  content: { 'application/problem+json': { schema: problemSchema } },
+});
+
+export async function sevenGFace(
+  app: FastifyInstance,
+  { service, metrics }: DialectOptions,
+): Promise<void> {
+  app.post(
+    '/User/RefreshToken',
+    {
+      config: {
+        face: 'sevenG',
+        renderError: renderSevenGError,
+        openapi: {
+          tags: ['Dialect: sevenG'],
+          summary: 'Refresh tokens',
+          description:
+            'Exchanges a valid refresh token for new access and refresh tokens. The current access token (may be expired, same session) is required in the Authorization header; the previous access token is revoked. See docs/dialects.md.',
+          parameters: [
+            {
+              name: 'Authorization',
+              in: 'header',
+              required: true,
+              description: 'Bearer {accessToken}: current access token (required for validation)',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'Version',
+              in: 'header',
+              required: true,
+              description: 'API version identifier',
+              schema: { type: 'string', enum: [VERSION] },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: sevenGRequestSchema } },
+          },
+          responses: {
+            '200': {
+              description: 'new access and refresh tokens',
+              content: { 'application/json': { schema: sevenGResponseSchema } },
+            },
+            '400': errorResponse('malformed request or unsupported Version'),
+            '401': errorResponse('access or refresh token not valid'),
+            '429': errorResponse('too many failed refreshes; see Retry-After'),
+            '500': errorResponse('internal error'),
+            '503': errorResponse('store unavailable'),
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const version = readCredentialHeader(request, 'version', 'Version');
+      if (version !== VERSION)
+        throw new BatonError('ERR_INVALID_REQUEST', `the Version header must be ${VERSION}`);
+      const accessToken = withoutBearer(
+        readCredentialHeader(request, 'authorization', 'Authorization'),
+        'Authorization',
+      );
+      const refreshToken = requireTokenField(readParams(request.body), 'refreshToken', 255);
+      const { tokens } = await metrics.refresh('sevenG', () =>
+        service.refresh({ refreshToken, accessToken, dialect: 'sevenG', ip: request.ip }),
+      );
+      // Without rotation (an operator's choice) the presented refresh token stays the one to keep.
+      return reply.send({
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken ?? refreshToken,
+      });
+    },
+  );
+}
