@@ -7,6 +7,8 @@ import {
   SIGNING_ALGS,
   type SigningAlg,
 } from '../core/config.js';
+import { DIALECT_NAMES, isDialectName } from '../core/dialects.js';
+import type { DialectMount } from '../http/faces/dialects/mounts.js';
 
 /** A configuration problem: start-up stops with this one line. */
 export class ConfigError extends Error {
@@ -38,9 +40,6 @@ export const CONFIG_KEYS = [
 
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
-/** The dialects SPEC section 3 names. */
-export const DIALECTS = ['payabli', 'transak', 'sevenG', 'aisquare', 'adid'] as const;
-
 /** Validated configuration of one Baton process. Times in seconds. */
 export interface BatonConfig {
   readonly host: string;
@@ -50,7 +49,8 @@ export interface BatonConfig {
   readonly redisUrl: string | undefined;
   readonly adminToken: string | undefined;
   readonly secret: string | undefined;
-  readonly dialects: readonly string[];
+  /** Dialects to mount, each at its documented path under an optional prefix. */
+  readonly dialects: readonly DialectMount[];
   readonly accessTtl: number;
   readonly refreshTtl: number;
   readonly idleTtl: number;
@@ -126,18 +126,37 @@ function url(key: ConfigKey, value: string | undefined, protocols: string[]): st
   return value;
 }
 
-function dialects(value: string | undefined): string[] {
+// Segments of unreserved characters; `.` and `..` are not segments a client can send (RFC 3986
+// §5.2.4 removes them), so a mount under them could never be reached.
+const PREFIX_PATTERN = /^(\/(?!\.\.?(?:\/|$))[A-Za-z0-9._~-]+)+$/;
+
+/** `BATON_DIALECTS`: `name[:/prefix]` entries separated by commas, or `all[:/prefix]`. */
+function dialects(value: string | undefined): DialectMount[] {
   if (value === undefined || value.trim() === '') return [];
-  const names =
-    value.trim() === 'all' ? [...DIALECTS] : value.split(',').map((name) => name.trim());
-  for (const name of names) {
-    if (!(DIALECTS as readonly string[]).includes(name)) {
+  const mounts = new Map<string, DialectMount>();
+  for (const entry of value.split(',')) {
+    const trimmed = entry.trim();
+    const colon = trimmed.indexOf(':');
+    const name = colon === -1 ? trimmed : trimmed.slice(0, colon);
+    const prefix = colon === -1 ? '' : trimmed.slice(colon + 1);
+    if (colon !== -1 && (prefix.length > 100 || !PREFIX_PATTERN.test(prefix))) {
       throw new ConfigError(
-        `BATON_DIALECTS: unknown dialect ${JSON.stringify(name)} (known: ${DIALECTS.join(', ')}, or all)`,
+        `BATON_DIALECTS: the prefix of ${JSON.stringify(name)} must be / and path segments of A-Z a-z 0-9 . _ ~ - (not . or ..), no trailing slash, at most 100 characters`,
       );
     }
+    const names = name === 'all' ? DIALECT_NAMES : [name];
+    for (const each of names) {
+      if (!isDialectName(each)) {
+        throw new ConfigError(
+          `BATON_DIALECTS: unknown dialect ${JSON.stringify(each.slice(0, 40))} (known: ${DIALECT_NAMES.join(', ')}, or all)`,
+        );
+      }
+      if (mounts.has(each))
+        throw new ConfigError(`BATON_DIALECTS: ${each} is listed more than once`);
+      mounts.set(each, { name: each, prefix });
+    }
   }
-  return names;
+  return [...mounts.values()];
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { EventSink } from '../core/events.js';
+import type { InvalidationBus } from '../core/invalidations.js';
+import type { RateLimiter } from '../core/rate-limiter.js';
 import { createTokenService, type TokenService } from '../core/token-service.js';
 import type { BatonConfig } from './config.js';
 import { openStore, parseStoreLocation } from './open-store.js';
@@ -6,9 +8,22 @@ import { openStore, parseStoreLocation } from './open-store.js';
 /** Opens the configured store and builds the token service over it. */
 export async function openService(
   config: BatonConfig,
-  options: { longRunning: boolean; events?: EventSink },
+  options: {
+    longRunning: boolean;
+    events?: EventSink;
+    /** Shared rate-limit counters (Redis); per-process when absent. */
+    limiter?: RateLimiter;
+    /** The channel to other instances (Redis); none when absent. */
+    invalidations?: InvalidationBus;
+    /** Hears of store connections lost while idle (a PostgreSQL restart). */
+    onStoreConnectionError?: (error: Error) => void;
+  },
 ): Promise<TokenService> {
-  const store = openStore(parseStoreLocation(config.store), options.longRunning);
+  const store = await openStore(
+    parseStoreLocation(config.store),
+    options.longRunning,
+    options.onStoreConnectionError,
+  );
   try {
     const service = await createTokenService({
       store,
@@ -23,6 +38,8 @@ export async function openService(
       ...(config.secret === undefined ? {} : { secret: config.secret }),
       ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
       ...(options.events === undefined ? {} : { events: options.events }),
+      ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
+      ...(options.invalidations === undefined ? {} : { invalidations: options.invalidations }),
       // A server signs on a worker thread, beside the event loop; one-shot commands inline.
       mintOnWorker: options.longRunning,
     });

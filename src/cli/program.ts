@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DIALECT_NAMES, isDialectName } from '../core/dialects.js';
 import { BatonError } from '../core/errors.js';
 import { SECURITY_EVENT_TYPES } from '../core/store.js';
 import { ConfigError, loadConfig, type BatonConfig } from './config.js';
@@ -11,6 +12,17 @@ function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1)
     throw new InvalidArgumentError('must be a positive integer');
   return Number(value);
+}
+
+function dialectList(value: string): string[] {
+  if (value.trim() === 'none') return [];
+  const names = value.split(',').map((name) => name.trim());
+  const unknown = names.find((name) => !isDialectName(name));
+  if (unknown !== undefined)
+    throw new InvalidArgumentError(
+      `unknown dialect ${JSON.stringify(unknown)} (known: ${DIALECT_NAMES.join(', ')}, or none)`,
+    );
+  return names;
 }
 
 function nonNegativeInteger(value: string): number {
@@ -101,6 +113,11 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
     .option('--rotate', 'rotate refresh tokens (default: BATON_ROTATE)')
     .option('--no-rotate', 'keep refresh tokens across refreshes')
     .option('--audience <aud>', 'aud of access tokens (default: the issuer)')
+    .option(
+      '--dialects <list>',
+      `dialects allowed to refresh this client's sessions: a comma list of ${DIALECT_NAMES.join(', ')}, or none (default: all for a public client, none for a confidential one)`,
+      dialectList,
+    )
     .option('--replace', 'replace an existing client of this id')
     .action(async (id: string, options) =>
       (await import('./commands/clients.js')).addClient(config(), id, options),

@@ -10,7 +10,7 @@ export async function resetAdmin(config: BatonConfig): Promise<void> {
       'BATON_ADMIN_TOKEN is set, so that token is the admin token; there is nothing to reset',
     );
   }
-  const store = openStore(parseStoreLocation(config.store), false);
+  const store = await openStore(parseStoreLocation(config.store), false);
   try {
     const token = await resetAdminToken(store);
     process.stdout.write(`${token}\n`);

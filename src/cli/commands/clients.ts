@@ -26,7 +26,11 @@ export async function listClients(config: BatonConfig, options: { json?: boolean
     const clients = await service.listClients();
     if (options.json === true) return printJson(clients);
     printTable(
-      clients.map((c) => ({ ...c, createdAt: isoTime(c.createdAt) })),
+      clients.map((c) => ({
+        ...c,
+        dialects: c.dialects === null ? 'default' : c.dialects.join(',') || 'none',
+        createdAt: isoTime(c.createdAt),
+      })),
       [
         'id',
         'confidential',
@@ -36,6 +40,7 @@ export async function listClients(config: BatonConfig, options: { json?: boolean
         'reuseGrace',
         'rotate',
         'audience',
+        'dialects',
         'createdAt',
       ],
     );

@@ -2,8 +2,8 @@ import type { BatonConfig } from '../config.js';
 import { migrateStore, parseStoreLocation } from '../open-store.js';
 
 /** `baton migrate`: applies pending schema migrations (also done at every start). */
-export function migrate(config: BatonConfig): void {
-  const { applied, version } = migrateStore(parseStoreLocation(config.store));
+export async function migrate(config: BatonConfig): Promise<void> {
+  const { applied, version } = await migrateStore(parseStoreLocation(config.store));
   process.stdout.write(
     applied.length === 0
       ? `schema is up to date (version ${version})\n`

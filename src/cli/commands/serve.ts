@@ -1,31 +1,77 @@
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
+import { createMemoryRateLimiter } from '../../core/rate-limiter.js';
+import { openRedis, type OpenedRedis, type RedisState } from '../../stores/redis/open-redis.js';
 import { startServer } from '../../http/server.js';
 import { loggerOptions } from '../../http/logger.js';
 import { createWebhookSink } from '../../http/webhook-sink.js';
-import { ConfigError, type BatonConfig } from '../config.js';
+import type { BatonConfig } from '../config.js';
 import { openService } from '../open-service.js';
+
+/** Seconds between two warnings of one kind (a Redis or database that is down errs constantly). */
+const WARNING_INTERVAL = 30;
+
+/** A warning logger that says one thing at most once per `seconds`. */
+function throttledWarning(log: Logger, message: string, seconds: number): (error: Error) => void {
+  let loggedAt = 0;
+  return (error) => {
+    const now = Date.now();
+    if (now - loggedAt < seconds * 1000) return;
+    loggedAt = now;
+    log.warn({ err: error.message }, message);
+  };
+}
+
+/**
+ * Connects to Redis for shared rate limits and invalidations. Redis is never the truth: while it
+ * is down, limits are counted per instance and caches expire on their own (5 s).
+ */
+function connectRedis(url: string, log: Logger): OpenedRedis {
+  return openRedis(url, {
+    onError: throttledWarning(
+      log,
+      'Redis is unavailable; rate limits are per instance',
+      WARNING_INTERVAL,
+    ),
+  });
+}
+
+/** What /readyz says of Redis: `degraded` (still ready) while it cannot be used. */
+function redisReadiness(state: RedisState): Record<string, string> {
+  const up = state.connected && state.subscribed;
+  return {
+    ...(up ? {} : { status: 'degraded' }),
+    redis: up ? 'ok' : 'unavailable',
+    rateLimits: state.connected ? 'shared' : 'per-instance',
+  };
+}
 
 /** `baton serve`: runs the HTTP server until SIGINT or SIGTERM. */
 export async function serve(config: BatonConfig): Promise<void> {
-  if (config.dialects.length > 0) {
-    throw new ConfigError(
-      'BATON_DIALECTS: the dialect faces are not part of this version yet; unset it',
-    );
-  }
   const log = pino(loggerOptions(config.logLevel) as object);
-  if (config.redisUrl !== undefined) {
-    log.warn(
-      'BATON_REDIS_URL is set, but this version keeps rate-limit counters in memory; it is ignored',
-    );
-  }
+  const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, log);
   const events =
     config.webhookUrl === undefined
       ? undefined
       : createWebhookSink({ url: config.webhookUrl, issuer: config.issuer, log });
-  const service = await openService(config, {
-    longRunning: true,
-    ...(events === undefined ? {} : { events }),
-  });
+  let service;
+  try {
+    service = await openService(config, {
+      longRunning: true,
+      // Pooled connections lost while idle (a database restart): the next query reconnects.
+      onStoreConnectionError: throttledWarning(
+        log,
+        'a store connection was lost; the next request reconnects',
+        WARNING_INTERVAL,
+      ),
+      ...(events === undefined ? {} : { events }),
+      ...(redis === undefined
+        ? {}
+        : { limiter: redis.limiter(createMemoryRateLimiter()), invalidations: redis.bus }),
+    });
+  } catch (error) {
+    await redis?.close();
+    throw error;
+  }
   let server;
   try {
     server = await startServer({
@@ -34,13 +80,23 @@ export async function serve(config: BatonConfig): Promise<void> {
       port: config.port,
       logger: log,
       trustProxy: config.trustProxy,
+      dialects: config.dialects,
+      ...(redis === undefined ? {} : { readiness: async () => redisReadiness(redis.state()) }),
     });
   } catch (error) {
     await service.close();
+    await redis?.close();
     throw error;
   }
   log.info(
-    { url: server.url, issuer: config.issuer, store: service.store.kind, alg: config.alg },
+    {
+      url: server.url,
+      issuer: config.issuer,
+      store: service.store.kind,
+      alg: config.alg,
+      redis: redis === undefined ? 'off' : 'on',
+      dialects: config.dialects.map((m) => (m.prefix === '' ? m.name : `${m.name}:${m.prefix}`)),
+    },
     'Baton is listening',
   );
 
@@ -48,10 +104,13 @@ export async function serve(config: BatonConfig): Promise<void> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       log.info({ signal }, 'shutting down');
-      running.close().then(resolve, (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
-        resolve();
-      });
+      running
+        .close()
+        .then(() => redis?.close())
+        .then(resolve, (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          resolve();
+        });
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -1,0 +1,488 @@
+import pg from 'pg';
+import type {
+  EventQuery,
+  NewSecurityEvent,
+  RefreshTokenRecord,
+  RotateOperation,
+  SessionFilter,
+  SessionQuery,
+  SessionRecord,
+  SigningKeyRecord,
+  Store,
+  SweepCutoffs,
+  SweepResult,
+} from '../../core/store.js';
+import {
+  SESSION_COLUMNS,
+  toClient,
+  toEvent,
+  toKey,
+  toSession,
+  type ClientRow,
+  type EventRow,
+  type KeyRow,
+  type RevokedRow,
+  type SessionRow,
+} from '../sql-rows.js';
+import { unavailable } from './postgres-errors.js';
+import { migratePostgres } from './postgres-migrations.js';
+
+/** Options of {@link createPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** A `postgres://` connection URL (Baton's own query parameters already removed). */
+  connectionString: string;
+  /** Schema to work in (created when missing); the connection's default when absent. */
+  schema?: string | undefined;
+  /** Connections in the pool. Default 10. */
+  poolSize?: number | undefined;
+  /** Milliseconds to wait for a connection before answering 503. Default 2000. */
+  connectTimeoutMs?: number | undefined;
+  /** Milliseconds a statement may run before it is cancelled (503). Default 5000. */
+  statementTimeoutMs?: number | undefined;
+  /** Apply pending migrations on open (default true). */
+  migrate?: boolean | undefined;
+  /** Called with errors of idle pooled connections (a restarted server, a dropped link). */
+  onIdleError?: ((error: Error) => void) | undefined;
+}
+
+const INT8 = 20;
+
+// Epoch seconds and ids fit a double; read int8 as numbers, everything else as pg does.
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8 && format !== 'binary'
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+const hashBytes = (hash: string): Buffer => Buffer.from(hash, 'base64url');
+
+/** The statements of the refresh path (exported for the query-plan test). */
+export const HOT_STATEMENTS = {
+  rotate: `WITH s AS (
+      UPDATE sessions SET generation = $3, last_active_at = $4, rotated_at = $4, retry_box = $5
+      WHERE id = $1 AND generation = $2 AND revoked_at IS NULL
+        AND expires_at > $4 AND last_active_at + idle_ttl > $4
+      RETURNING id
+    ), carried AS (
+      UPDATE refresh_tokens SET generation = $3
+      WHERE $6::boolean AND session_id = $1 AND generation = $2 AND EXISTS (SELECT 1 FROM s)
+    ), inserted AS (
+      INSERT INTO refresh_tokens (session_id, hash, generation, created_at)
+      SELECT $1, $7::bytea, $3, $4 FROM s WHERE $7::bytea IS NOT NULL
+    )
+    SELECT count(*)::int AS rotated FROM s`,
+  findToken: `SELECT t.generation AS token_generation, t.created_at AS token_created_at, ${SESSION_COLUMNS}
+    FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id WHERE s.id = $1 AND t.hash = $2`,
+  getSession: `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = $1`,
+  getRetryBox: 'SELECT retry_box FROM sessions WHERE id = $1 AND generation = $2',
+  createSession: `WITH s AS (
+      INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at, idle_ttl,
+        access_ttl, rotate, last_active_at, generation, rotated_at, retry_box, revoked_at,
+        revoke_reason, ends_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, $14, $15, $16)
+      RETURNING id
+    )
+    INSERT INTO refresh_tokens (session_id, hash, generation, created_at)
+    SELECT id, $17, $18, $19 FROM s`,
+  revokeSession: `WITH r AS (
+      UPDATE sessions SET revoked_at = $2, revoke_reason = $3, ends_at = $2
+      WHERE id = $1 AND revoked_at IS NULL RETURNING id
+    ), e AS (
+      INSERT INTO events (type, at, session_id, subject, client_id, ip, detail)
+      SELECT $4, $5, $6, $7, $8, $9, $10 FROM r WHERE $4::text IS NOT NULL
+    )
+    SELECT count(*)::int AS revoked FROM r`,
+  isJtiRevoked: 'SELECT 1 FROM revoked_access_tokens WHERE jti = $1',
+} as const;
+
+const CLIENT_COLUMNS =
+  'id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, dialects, created_at';
+
+/**
+ * The PostgreSQL store: the shared truth of many Baton instances. Every operation is one
+ * statement (or one short transaction) on a pooled connection; a rotation is one round trip whose
+ * compare-and-set on the session generation lets exactly one of any number of concurrent
+ * refreshes win, on any instance, without serialisation failures (READ COMMITTED re-checks the
+ * condition on the row it waited for). Connection failures answer `ERR_STORE_UNAVAILABLE` at once
+ * and the pool reconnects by itself.
+ */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const schema = options.schema;
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
+    statement_timeout: options.statementTimeoutMs ?? 5000,
+    query_timeout: (options.statementTimeoutMs ?? 5000) + 1000,
+    idle_in_transaction_session_timeout: 10_000,
+    application_name: 'baton',
+    keepAlive: true,
+    types,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  // An idle connection that dies (server restart) must not crash the process; the pool drops it
+  // and the next query opens a new one.
+  pool.on('error', (error) => options.onIdleError?.(error));
+
+  async function query<R extends pg.QueryResultRow>(
+    name: string | undefined,
+    text: string,
+    values: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await pool.query<R>(name === undefined ? { text, values } : { name, text, values });
+    } catch (error) {
+      return unavailable(error);
+    }
+  }
+
+  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      return unavailable(error);
+    }
+    let failure: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      await client.query('ROLLBACK').catch(() => {});
+      return unavailable(error);
+    } finally {
+      // A connection that failed mid-transaction is closed rather than handed to the next query.
+      client.release(failure);
+    }
+  }
+
+  try {
+    if (options.migrate !== false) await migratePostgres(pool, schema).catch(unavailable);
+    else await query(undefined, 'SELECT 1');
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw error;
+  }
+
+  const listSessions = async (q: SessionQuery): Promise<SessionRecord[]> => {
+    const conditions = ['s.id > $1'];
+    const values: unknown[] = [q.after ?? ''];
+    if (q.subject !== undefined) {
+      values.push(q.subject);
+      conditions.push(`s.subject = $${values.length}`);
+    }
+    if (q.clientId !== undefined) {
+      values.push(q.clientId);
+      conditions.push(`s.client_id = $${values.length}`);
+    }
+    values.push(q.limit);
+    const { rows } = await query<SessionRow>(
+      undefined,
+      `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE ${conditions.join(' AND ')} ORDER BY s.id LIMIT $${values.length}`,
+      values,
+    );
+    return rows.map(toSession);
+  };
+
+  const sweepSessions = async (cutoffs: SweepCutoffs): Promise<number> => {
+    // Candidates are locked with SKIP LOCKED: a session being refreshed right now is left for
+    // the next sweep rather than waited for. Refreshed sessions get their ends_at moved; ended
+    // ones are deleted with their tokens.
+    const { rows } = await query<{ deleted: number }>(
+      undefined,
+      `WITH c AS (
+         SELECT id, COALESCE(revoked_at, LEAST(expires_at, last_active_at + idle_ttl)) AS e
+         FROM sessions WHERE ends_at < $1 ORDER BY ends_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       ), moved AS (
+         UPDATE sessions s SET ends_at = c.e FROM c WHERE s.id = c.id AND c.e >= $1
+       ), dead AS (
+         SELECT id FROM c WHERE e < $1 LIMIT $3
+       ), tokens AS (
+         DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM dead)
+       ), gone AS (
+         DELETE FROM sessions WHERE id IN (SELECT id FROM dead) RETURNING 1
+       )
+       SELECT count(*)::int AS deleted FROM gone`,
+      [cutoffs.sessionsEndedBefore, cutoffs.limit * 4, cutoffs.limit],
+    );
+    return rows[0]?.deleted ?? 0;
+  };
+
+  const deleteBatch = async (sql: string, values: unknown[]): Promise<number> =>
+    (await query(undefined, sql, values)).rowCount ?? 0;
+
+  return {
+    kind: 'postgres',
+    async ping() {
+      await query(undefined, 'SELECT 1');
+    },
+    async close() {
+      await pool.end().catch(() => {});
+    },
+
+    async getMeta(key) {
+      const { rows } = await query<{ value: string }>(
+        'baton_get_meta',
+        'SELECT value FROM meta WHERE key = $1',
+        [key],
+      );
+      return rows[0]?.value;
+    },
+    async initMeta(key, value) {
+      const { rows } = await query<{ value: string }>(
+        undefined,
+        `WITH i AS (INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value)
+         SELECT value FROM i UNION ALL SELECT value FROM meta WHERE key = $1 LIMIT 1`,
+        [key, value],
+      );
+      return (rows[0] as { value: string }).value;
+    },
+    async setMeta(key, value) {
+      await query(
+        undefined,
+        'INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+        [key, value],
+      );
+    },
+
+    async getClient(id) {
+      const { rows } = await query<ClientRow>(
+        'baton_get_client',
+        `SELECT ${CLIENT_COLUMNS} FROM clients WHERE id = $1`,
+        [id],
+      );
+      return rows[0] === undefined ? undefined : toClient(rows[0]);
+    },
+    async listClients() {
+      const { rows } = await query<ClientRow>(
+        undefined,
+        `SELECT ${CLIENT_COLUMNS} FROM clients ORDER BY id`,
+      );
+      return rows.map(toClient);
+    },
+    async putClient(client, replace) {
+      const values = [
+        client.id,
+        client.secretHash,
+        client.accessTtl,
+        client.refreshTtl,
+        client.idleTtl,
+        client.reuseGrace,
+        client.rotate,
+        client.audience,
+        client.dialects === null ? null : JSON.stringify(client.dialects),
+        client.createdAt,
+      ];
+      const conflict = replace
+        ? `ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, access_ttl = excluded.access_ttl,
+             refresh_ttl = excluded.refresh_ttl, idle_ttl = excluded.idle_ttl, reuse_grace = excluded.reuse_grace,
+             rotate = excluded.rotate, audience = excluded.audience, dialects = excluded.dialects,
+             created_at = excluded.created_at`
+        : 'ON CONFLICT (id) DO NOTHING';
+      const result = await query(
+        undefined,
+        `INSERT INTO clients (${CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ${conflict}`,
+        values,
+      );
+      return result.rowCount === 1;
+    },
+    async deleteClient(id) {
+      return (await query(undefined, 'DELETE FROM clients WHERE id = $1', [id])).rowCount === 1;
+    },
+
+    async createSession(session: SessionRecord, token: RefreshTokenRecord) {
+      await query('baton_create_session', HOT_STATEMENTS.createSession, [
+        session.id,
+        session.subject,
+        session.clientId,
+        session.scope,
+        JSON.stringify(session.claims),
+        session.createdAt,
+        session.expiresAt,
+        session.idleTtl,
+        session.accessTtl,
+        session.rotate,
+        session.lastActiveAt,
+        session.generation,
+        session.rotatedAt,
+        session.revokedAt,
+        session.revokeReason,
+        session.revokedAt ?? Math.min(session.expiresAt, session.lastActiveAt + session.idleTtl),
+        hashBytes(token.hash),
+        token.generation,
+        token.createdAt,
+      ]);
+    },
+    async getSession(id) {
+      const { rows } = await query<SessionRow>('baton_get_session', HOT_STATEMENTS.getSession, [
+        id,
+      ]);
+      return rows[0] === undefined ? undefined : toSession(rows[0]);
+    },
+    listSessions,
+    async getRetryBox(sessionId, generation) {
+      const { rows } = await query<{ retry_box: Buffer | null }>(
+        'baton_get_retry_box',
+        HOT_STATEMENTS.getRetryBox,
+        [sessionId, generation],
+      );
+      const box = rows[0]?.retry_box;
+      return box === null || box === undefined ? undefined : new Uint8Array(box);
+    },
+    async findRefreshToken(sessionId, hash) {
+      const { rows } = await query<
+        SessionRow & { token_generation: number; token_created_at: number }
+      >('baton_find_token', HOT_STATEMENTS.findToken, [sessionId, hashBytes(hash)]);
+      const row = rows[0];
+      if (row === undefined) return undefined;
+      return {
+        token: {
+          hash,
+          sessionId: row.id,
+          generation: row.token_generation,
+          createdAt: row.token_created_at,
+        },
+        session: toSession(row),
+      };
+    },
+    async rotate(op: RotateOperation) {
+      const { rows } = await query<{ rotated: number }>('baton_rotate', HOT_STATEMENTS.rotate, [
+        op.sessionId,
+        op.fromGeneration,
+        op.toGeneration,
+        op.at,
+        Buffer.from(op.retryBox.buffer, op.retryBox.byteOffset, op.retryBox.byteLength),
+        op.carryToken === true,
+        op.nextToken === null ? null : hashBytes(op.nextToken.hash),
+      ]);
+      return rows[0]?.rotated === 1;
+    },
+    async revokeSession(id, at, reason, event?: NewSecurityEvent) {
+      const { rows } = await query<{ revoked: number }>(
+        'baton_revoke_session',
+        HOT_STATEMENTS.revokeSession,
+        [
+          id,
+          at,
+          reason,
+          event?.type ?? null,
+          event?.at ?? null,
+          event?.sessionId ?? null,
+          event?.subject ?? null,
+          event?.clientId ?? null,
+          event?.ip ?? null,
+          event?.detail ?? null,
+        ],
+      );
+      return rows[0]?.revoked === 1;
+    },
+    async revokeSessions(filter: SessionFilter, at, reason) {
+      const column = 'subject' in filter ? 'subject' : 'client_id';
+      const value = 'subject' in filter ? filter.subject : filter.clientId;
+      const { rows } = await query<RevokedRow>(
+        undefined,
+        `UPDATE sessions SET revoked_at = $1, revoke_reason = $2, ends_at = $1
+         WHERE ${column} = $3 AND revoked_at IS NULL RETURNING id, subject, client_id`,
+        [at, reason, value],
+      );
+      return rows
+        .map((row) => ({ id: row.id, subject: row.subject, clientId: row.client_id }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1));
+    },
+
+    async revokeAccessToken(jti, expiresAt) {
+      await query(
+        undefined,
+        `INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2)
+         ON CONFLICT (jti) DO UPDATE SET expires_at = GREATEST(revoked_access_tokens.expires_at, excluded.expires_at)`,
+        [jti, expiresAt],
+      );
+    },
+    async isAccessTokenRevoked(jti) {
+      return (
+        (await query('baton_is_jti_revoked', HOT_STATEMENTS.isJtiRevoked, [jti])).rowCount === 1
+      );
+    },
+
+    async listKeys() {
+      const { rows } = await query<KeyRow>(
+        undefined,
+        'SELECT kid, alg, public_jwk, private_key, created_at, retired_at FROM signing_keys ORDER BY created_at DESC, kid DESC',
+      );
+      return rows.map(toKey);
+    },
+    async addKey(key: SigningKeyRecord, retire: boolean) {
+      // One writer at a time, so that instances starting together add one first key, not two.
+      return transaction(async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [7_303_845_162]);
+        if (retire) {
+          await client.query('UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL', [
+            key.createdAt,
+          ]);
+        } else {
+          const active = await client.query(
+            'SELECT 1 FROM signing_keys WHERE retired_at IS NULL LIMIT 1',
+          );
+          if (active.rowCount !== 0) return false;
+        }
+        await client.query(
+          `INSERT INTO signing_keys (kid, alg, public_jwk, private_key, created_at, retired_at)
+           VALUES ($1, $2, $3, $4, $5, NULL)`,
+          [key.kid, key.alg, key.publicJwk, key.privateKey, key.createdAt],
+        );
+        return true;
+      });
+    },
+
+    async appendEvent(event) {
+      await query(
+        'baton_append_event',
+        `INSERT INTO events (type, at, session_id, subject, client_id, ip, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          event.type,
+          event.at,
+          event.sessionId,
+          event.subject,
+          event.clientId,
+          event.ip,
+          event.detail,
+        ],
+      );
+    },
+    async listEvents(q: EventQuery) {
+      const { rows } = await query<EventRow>(
+        undefined,
+        `SELECT id, type, at, session_id, subject, client_id, ip, detail FROM events
+         WHERE id > $1 AND ($2::text IS NULL OR type = $2) AND ($3::bigint IS NULL OR at >= $3)
+         ORDER BY id LIMIT $4`,
+        [q.afterId ?? 0, q.type ?? null, q.since ?? null, q.limit],
+      );
+      return rows.map(toEvent);
+    },
+
+    async sweep(cutoffs: SweepCutoffs): Promise<SweepResult> {
+      return {
+        sessions: await sweepSessions(cutoffs),
+        revokedAccessTokens: await deleteBatch(
+          `DELETE FROM revoked_access_tokens WHERE jti IN
+             (SELECT jti FROM revoked_access_tokens WHERE expires_at < $1 LIMIT $2)`,
+          [cutoffs.accessTokensExpiredBefore, cutoffs.limit],
+        ),
+        events: await deleteBatch(
+          'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < $1 ORDER BY id LIMIT $2)',
+          [cutoffs.eventsBefore, cutoffs.limit],
+        ),
+        keys: await deleteBatch(
+          `DELETE FROM signing_keys WHERE kid IN
+             (SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < $1 LIMIT $2)`,
+          [cutoffs.keysRetiredBefore, cutoffs.limit],
+        ),
+      };
+    },
+  };
+}
