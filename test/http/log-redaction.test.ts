@@ -407,3 +407,34 @@ describe('an internal error logged with its stack', () => {
     }
   });
 });
+
+describe('an outage of the store', () => {
+  it('is logged once per interval with a count, not once per request', async () => {
+    const { service } = await createTestService();
+    const { stream, captured } = captureLogs();
+    const app = await createApp({
+      service,
+      logger: pino({ ...(loggerOptions('trace') as LoggerOptions), level: 'trace' }, stream),
+    });
+    try {
+      const issued = await service.issueSession({ subject: 'alice' });
+      await service.store.close();
+      const statuses: number[] = [];
+      for (let i = 0; i < 50; i++) {
+        const response = await app.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          payload: { grant_type: 'refresh_token', refresh_token: issued.refreshToken },
+        });
+        statuses.push(response.statusCode);
+      }
+      expect(new Set(statuses)).toEqual(new Set([503]));
+      const outage = captured.lines.filter((line) => line.code === 'ERR_STORE_UNAVAILABLE');
+      expect(outage).toHaveLength(1);
+      expect(outage[0]).toMatchObject({ level: 50, since: 0 });
+    } finally {
+      await app.close();
+      await service.close();
+    }
+  });
+});

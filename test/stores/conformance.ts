@@ -62,6 +62,7 @@ function client(id: string, overrides: Partial<ClientRecord> = {}): ClientRecord
     reuseGrace: null,
     rotate: null,
     audience: null,
+    dialects: null,
     createdAt: T0,
     ...overrides,
   };
@@ -148,6 +149,15 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(await store.deleteClient('a')).toBe(false);
         expect(await store.getClient('a')).toBeUndefined();
       });
+
+      it("keeps a client's dialect list, an empty one, and the default apart", async () => {
+        await store.putClient(client('listed', { dialects: ['payabli', 'adid'] }), false);
+        await store.putClient(client('none', { dialects: [] }), false);
+        await store.putClient(client('default'), false);
+        expect((await store.getClient('listed'))?.dialects).toEqual(['payabli', 'adid']);
+        expect((await store.getClient('none'))?.dialects).toEqual([]);
+        expect((await store.getClient('default'))?.dialects).toBeNull();
+      });
     });
 
     describe('sessions and refresh tokens', () => {
@@ -217,6 +227,39 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         };
         expect(await store.rotate(op)).toBe(true);
         expect((await store.findRefreshToken(s.id, token(s).hash))?.session.generation).toBe(1);
+      });
+
+      it('carries the current refresh token to the new generation when asked', async () => {
+        const s = session();
+        await store.createSession(s, token(s));
+        const carried = {
+          sessionId: s.id,
+          fromGeneration: 0,
+          toGeneration: 1,
+          at: T0 + 1,
+          retryBox: Uint8Array.of(7),
+          nextToken: null,
+          carryToken: true,
+        };
+        expect(await store.rotate(carried)).toBe(true);
+        const found = await store.findRefreshToken(s.id, token(s).hash);
+        expect(found?.token.generation).toBe(1);
+        expect(found?.session.generation).toBe(1);
+        // A stale carry changes nothing.
+        expect(await store.rotate(carried)).toBe(false);
+        expect((await store.findRefreshToken(s.id, token(s).hash))?.token.generation).toBe(1);
+        // A later rotation with a successor leaves the carried token behind, used.
+        expect(
+          await store.rotate({
+            ...carried,
+            fromGeneration: 1,
+            toGeneration: 2,
+            carryToken: false,
+            nextToken: token(s, 2),
+          }),
+        ).toBe(true);
+        expect((await store.findRefreshToken(s.id, token(s).hash))?.token.generation).toBe(1);
+        expect((await store.findRefreshToken(s.id, token(s, 2).hash))?.token.generation).toBe(2);
       });
 
       it('refuses a rotation from a stale generation and changes nothing', async () => {
