@@ -9,12 +9,11 @@ import {
   mintSession,
   refreshAt,
   startServer,
-  type HttpResult,
-  type MintedSession,
   type OAuthErrorResponse,
   type ServerProcess,
   type TokenResponse,
 } from '../helpers/server-process.js';
+import { expectOneAnswer, refreshTogether } from '../helpers/concurrent-refresh.js';
 
 // Rule 2.4 (exactly one winner) over real sockets and real processes. IP failure limits are off
 // and the reuse grace is generous, so that a slow 2-core machine cannot push a late request out
@@ -38,30 +37,6 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(cleanupServers);
-
-/** Fires all refreshes at once: the i-th one goes to servers[i % servers.length]. */
-async function refreshTogether(
-  servers: ServerProcess[],
-  refreshToken: string,
-  count: number,
-): Promise<HttpResult[]> {
-  return Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      refreshAt((servers[i % servers.length] as ServerProcess).url, refreshToken),
-    ),
-  );
-}
-
-/** All answers are 200 with one and the same body, a rotation to generation 1 of `minted`. */
-function expectOneAnswer(results: HttpResult[], minted: MintedSession): TokenResponse {
-  expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
-  expect(new Set(results.map((r) => r.text)).size).toBe(1);
-  const body = (results[0] as HttpResult).json as TokenResponse;
-  expect(body.refresh_token).toMatch(/^rt_/);
-  expect(body.refresh_token).not.toBe(minted.refreshToken);
-  expect(decodeJwt(body.access_token)).toMatchObject({ sid: minted.sessionId, gen: 1 });
-  return body;
-}
 
 describe('concurrent refreshes over real HTTP', () => {
   it('two processes started together on a new SQLite file share one active signing key', async () => {
