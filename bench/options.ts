@@ -1,5 +1,15 @@
 /** The scenarios `npm run bench` knows, in the order they run. */
-export const SCENARIOS = ['core-memory', 'core-sqlite', 'http-memory', 'http-sqlite'] as const;
+export const SCENARIOS = [
+  'core-memory',
+  'core-sqlite',
+  'http-memory',
+  'http-sqlite',
+  'http-sqlite-payabli',
+  'http-sqlite-adid',
+  'http-postgres',
+  'http-postgres-2',
+  'http-postgres-redis',
+] as const;
 /** One of {@link SCENARIOS}. */
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -22,14 +32,34 @@ export interface BenchOptions {
   cpuProf: boolean;
   /** Write results to bench/results/. */
   save: boolean;
+  /**
+   * The PostgreSQL server of the postgres scenarios (a database URL; each run works in a fresh
+   * schema of it and drops it afterwards).
+   */
+  pgUrl: string;
+  /** Connections in the pool of each server child (`&pool=` of `BATON_STORE`). */
+  pgPool: number;
 }
+
+/** The database the postgres scenarios use unless BENCH_PG_URL or --pg-url says otherwise. */
+export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+/**
+ * Pool size of each server child in the postgres scenarios: the server's own default, and the
+ * fastest of 5, 8, 10, 15, 20 and 50 for http-postgres on the 2-core machine, where PostgreSQL
+ * shares the cores with the server (more backends cost it more CPU per refresh).
+ */
+export const DEFAULT_PG_POOL = 10;
 
 export const USAGE = `usage: npm run bench -- [--only <scenario>[,<scenario>…]] [--duration <s>] [--warmup <s>]
                        [--concurrency <n>] [--sessions <n>] [--port <n>] [--server auto|dist|tsx|<main.js>]
-                       [--cpu-prof] [--no-save]
-scenarios: ${SCENARIOS.join(', ')} (prefixes work: --only http, --only sqlite)
+                       [--cpu-prof] [--no-save] [--pg-url <url>] [--pg-pool <n>]
+scenarios: ${SCENARIOS.join(', ')}
+           (a full name picks one; parts pick all that have them: --only http, --only sqlite,
+           --only postgres, --only payabli)
 environment: BENCH_ONLY, BENCH_DURATION (10), BENCH_WARMUP (2), BENCH_CONCURRENCY (50),
-             BENCH_SESSIONS (1000), BENCH_PORT (18080), BENCH_SERVER (auto), BENCH_CPU_PROF=1`;
+             BENCH_SESSIONS (1000), BENCH_PORT (18080; http-postgres-2 also uses the next port),
+             BENCH_SERVER (auto), BENCH_CPU_PROF=1,
+             BENCH_PG_URL (${DEFAULT_PG_URL}), BENCH_PG_POOL (${DEFAULT_PG_POOL})`;
 
 /** A bad option: the run stops with usage. */
 export class BenchUsageError extends Error {
@@ -55,8 +85,18 @@ function selectScenarios(value: string | undefined): ScenarioName[] {
   if (value === undefined || value.trim() === '' || value === 'all') return [...SCENARIOS];
   const picked = new Set<ScenarioName>();
   for (const word of value.split(',').map((part) => part.trim())) {
+    // A full name picks that scenario alone (http-postgres, not http-postgres-2 as well).
+    const exact = SCENARIOS.find((name) => name === word);
+    if (exact !== undefined) {
+      picked.add(exact);
+      continue;
+    }
     const matches = SCENARIOS.filter(
-      (name) => name === word || name.startsWith(`${word}-`) || name.endsWith(`-${word}`),
+      (name) =>
+        name === word ||
+        name.startsWith(`${word}-`) ||
+        name.endsWith(`-${word}`) ||
+        name.includes(`-${word}-`),
     );
     if (matches.length === 0) {
       throw new BenchUsageError(
@@ -66,6 +106,29 @@ function selectScenarios(value: string | undefined): ScenarioName[] {
     for (const name of matches) picked.add(name);
   }
   return SCENARIOS.filter((name) => picked.has(name));
+}
+
+function postgresUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new BenchUsageError(`pg-url must be a postgres:// URL (got ${JSON.stringify(value)})`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new BenchUsageError(`pg-url must be a postgres:// URL (got ${JSON.stringify(value)})`);
+  }
+  if (url.searchParams.has('schema') || url.searchParams.has('pool')) {
+    throw new BenchUsageError('pg-url must not set schema or pool: the benchmark chooses them');
+  }
+  return value;
+}
+
+function poolSize(value: string | undefined): number {
+  const pool = integer('pg-pool', value, DEFAULT_PG_POOL, 1);
+  // What the server accepts in `&pool=`.
+  if (pool > 1000) throw new BenchUsageError('pg-pool must be at most 1000');
+  return pool;
 }
 
 /** Reads the options from argv (`--name value` or `--name=value`) over BENCH_* variables. */
@@ -94,6 +157,8 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     'cpu-prof',
     'no-save',
     'help',
+    'pg-url',
+    'pg-pool',
   ];
   for (const name of flags.keys()) {
     if (!known.includes(name)) throw new BenchUsageError(`unknown option --${name}`);
@@ -114,5 +179,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     server,
     cpuProf: cpuProf !== undefined && /^(1|true|yes|on)$/i.test(cpuProf),
     save: !flags.has('no-save'),
+    pgUrl: postgresUrl(get('pg-url', 'BENCH_PG_URL') || DEFAULT_PG_URL),
+    pgPool: poolSize(get('pg-pool', 'BENCH_PG_POOL')),
   };
 }

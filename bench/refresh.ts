@@ -1,7 +1,8 @@
 /**
  * The refresh benchmark (`npm run bench`): refreshes with rotation on, in process through the
- * core and over HTTP against the real server, on the memory and the SQLite store. Prints a table
- * and writes the full results to bench/results/. `npm run bench -- --help` lists the options.
+ * core and over HTTP against the real server, on the memory and the SQLite store, and on
+ * PostgreSQL with one and two servers. Prints a table and writes the full results to
+ * bench/results/. `npm run bench -- --help` lists the options.
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,15 +10,29 @@ import { join } from 'node:path';
 import { runCoreLoad } from './core-load.js';
 import type { CpuUse } from './cpu-meter.js';
 import { formatProfileSummary, summariseCpuProfile, type ProfileSummary } from './cpu-profile.js';
-import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from './options.js';
+import {
+  BenchUsageError,
+  parseBenchOptions,
+  USAGE,
+  type BenchOptions,
+  type ScenarioName,
+} from './options.js';
+import { dropSchemasSync, redactedUrl } from './postgres.js';
 import { checkTargets, commitInfo, formatTable, machineInfo, writeResults } from './report.js';
-import type { ScenarioResult } from './scenario-result.js';
+import type { ScenarioResult, StoreKind } from './scenario-result.js';
 import { killAllServers, ROOT, serverCommand, type ServerCommand } from './server-process.js';
 import { removeTempDirs } from './temp-dirs.js';
 
 const say = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
+
+/** The store a scenario runs on, from its name (`http-sqlite-adid`, `http-postgres-2`, …). */
+function storeOf(scenario: ScenarioName): StoreKind {
+  if (scenario.includes('-sqlite')) return 'sqlite';
+  if (scenario.includes('-postgres')) return 'postgres';
+  return 'memory';
+}
 
 /** Runs the HTTP scenario with a CPU profile of the server; prints and returns its summary. */
 async function profiled(
@@ -29,7 +44,10 @@ async function profiled(
   const dir = mkdtempSync(join(tmpdir(), 'baton-cpuprof-'));
   const result = await run(dir);
   // One profile per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile); thread 0 serves.
-  const names = readdirSync(dir).filter((file) => file.endsWith('.cpuprofile'));
+  // With more than one server child, the first main thread is summarised; all are kept.
+  const names = readdirSync(dir)
+    .filter((file) => file.endsWith('.cpuprofile'))
+    .sort();
   const name = names.find((file) => /\.\d+\.0\.\d+\.cpuprofile$/.test(file)) ?? names[0];
   if (name === undefined) {
     say(`  no CPU profile was written to ${dir}`);
@@ -68,10 +86,11 @@ async function main(): Promise<number> {
   const results: ScenarioResult[] = [];
   const profiles: Record<string, { file: string; summary: ProfileSummary }> = {};
   for (const scenario of options.scenarios) {
-    const store = scenario.endsWith('-sqlite') ? 'sqlite' : 'memory';
+    const store = storeOf(scenario);
     const log = (line: string): void => say(`[${scenario}] ${line}`);
     let result: ScenarioResult;
     if (scenario.startsWith('core-')) {
+      if (store === 'postgres') throw new Error(`${scenario}: no in-process PostgreSQL load`);
       result = await runCoreLoad({
         scenario,
         store,
@@ -96,6 +115,9 @@ async function main(): Promise<number> {
             port: options.port,
             command: server,
             cpuProfDir,
+            ...(store === 'postgres'
+              ? { postgres: { url: options.pgUrl, pool: options.pgPool } }
+              : {}),
             log,
           }),
         options,
@@ -108,14 +130,20 @@ async function main(): Promise<number> {
         `${result.errors} errors${result.errors > 0 ? ` ${JSON.stringify(result.errorKinds)}` : ''}`,
     );
     const cpu = result.details.cpuCores as CpuUse;
+    const servers =
+      cpu.servers === undefined
+        ? ''
+        : ` (${cpu.servers.map((cores) => cores.toFixed(2)).join(' + ')})`;
     log(
       `CPU in cores: bench process ${cpu.bench.toFixed(2)}` +
-        `${cpu.server === null ? '' : `, server ${cpu.server.toFixed(2)}`}, other processes ${cpu.other.toFixed(2)}`,
+        `${cpu.server === null ? '' : `, server ${cpu.server.toFixed(2)}${servers}`}` +
+        `, other processes ${cpu.other.toFixed(2)}` +
+        `${cpu.database === undefined ? '' : ` (PostgreSQL ${cpu.database.toFixed(2)})`}`,
     );
-    if (cpu.other > 0.2) {
-      log(
-        `warning: other processes used ${cpu.other.toFixed(2)} cores meanwhile; figures are noisy`,
-      );
+    // The database server is part of the scenario; only the rest competes with it.
+    const foreign = cpu.other - (cpu.database ?? 0);
+    if (foreign > 0.2) {
+      log(`warning: other processes used ${foreign.toFixed(2)} cores meanwhile; figures are noisy`);
     }
     results.push(result);
   }
@@ -144,6 +172,9 @@ async function main(): Promise<number> {
         coreSessions: options.coreSessions,
         rotation: true,
         server: command ?? null,
+        ...(options.scenarios.some((name) => storeOf(name) === 'postgres')
+          ? { postgres: { url: redactedUrl(options.pgUrl), poolSize: options.pgPool } }
+          : {}),
       },
       results,
       targets,
@@ -155,10 +186,11 @@ async function main(): Promise<number> {
 }
 
 let finished = false;
-// A failed or interrupted run must not leave a server or a database behind.
+// A failed or interrupted run must not leave a server, a database file or a schema behind.
 process.on('exit', () => {
   killAllServers();
   removeTempDirs();
+  dropSchemasSync();
   // Nothing pending kept Node alive although the run had not ended: a bug, not a result.
   if (!finished) {
     say('bench: the event loop emptied before the run finished');

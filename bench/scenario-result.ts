@@ -1,12 +1,15 @@
 import type { LatencySummary } from './latency.js';
 import type { ScenarioName } from './options.js';
 
+/** The store a scenario runs on. */
+export type StoreKind = 'memory' | 'sqlite' | 'postgres';
+
 /** What one measured run produced. */
 export interface ScenarioResult {
   scenario: ScenarioName;
-  /** `core`: `service.refresh` in process; `http`: POST /oauth/token to a server child. */
+  /** `core`: `service.refresh` in process; `http`: POST /oauth/token to server children. */
   kind: 'core' | 'http';
-  store: 'memory' | 'sqlite';
+  store: StoreKind;
   /** Refresh chains in flight at once. */
   concurrency: number;
   /** Measured length of the run in seconds. */

@@ -75,6 +75,17 @@ export interface ServerProcessOptions {
   /** `BATON_STORE`, e.g. `memory:` or `sqlite:/tmp/x/bench.db`. */
   store: string;
   adminToken: string;
+  /**
+   * `BATON_SECRET`, the master secret. Unset, the server generates one into the store on first
+   * start; instances sharing a store must be given the same one (as an operator would).
+   */
+  secret?: string | undefined;
+  /**
+   * `BATON_REDIS_URL`. With Redis the failure limits stay on (every refresh checks its IP's and
+   * its session's counters there); without it the IP limit is off, as every chain comes from
+   * 127.0.0.1.
+   */
+  redisUrl?: string | undefined;
   /** Directory for a V8 CPU profile of the child, written when it exits. */
   cpuProfDir?: string | undefined;
 }
@@ -127,8 +138,12 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       BATON_PORT: String(options.port),
       BATON_STORE: options.store,
       BATON_ADMIN_TOKEN: options.adminToken,
+      ...(options.secret === undefined ? {} : { BATON_SECRET: options.secret }),
       BATON_LOG_LEVEL: 'warn',
-      BATON_RATE_LIMIT_IP: '0',
+      BATON_DIALECTS: 'all',
+      ...(options.redisUrl === undefined
+        ? { BATON_RATE_LIMIT_IP: '0' }
+        : { BATON_REDIS_URL: options.redisUrl }),
     },
   });
   running.add(child);
