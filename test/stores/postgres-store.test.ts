@@ -140,6 +140,50 @@ describe('postgres store', () => {
     }
   });
 
+  it('gives initMeta the value another instance is committing at the same moment', async () => {
+    // Instances started together each try to store a first value (generated secret, admin token
+    // hash); the loser must read the winner's value, also when the winner commits while the
+    // loser's INSERT is waiting on it. Hold the winner's transaction open to make that certain.
+    const schema = testSchemaName();
+    const store = await openInFreshSchema(schema);
+    const pg = await import('pg');
+    const winner = new pg.default.Client({
+      connectionString: PG_URL,
+      options: `-c search_path=${schema}`,
+    });
+    await winner.connect();
+    try {
+      await winner.query('BEGIN');
+      await winner.query("INSERT INTO meta (key, value) VALUES ('generated_secret', 'winner')");
+      // Settled either way, so that a failure below never leaves a rejection unhandled.
+      const loser = store.initMeta('generated_secret', 'loser').then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      // Let the loser's INSERT reach the row lock before the winner commits. The winner is inside
+      // a transaction, where pg_stat_activity stays one snapshot, so clear it before each look.
+      const waiting = async (): Promise<boolean> => {
+        await winner.query('SELECT pg_stat_clear_snapshot()');
+        const { rows } = await winner.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO meta%'`,
+        );
+        return (rows[0]?.n ?? 0) > 0;
+      };
+      const deadline = Date.now() + 5000;
+      while (!(await waiting()) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await waiting()).toBe(true);
+      await winner.query('COMMIT');
+      expect(await loser).toEqual({ value: 'winner' });
+      expect(await store.initMeta('generated_secret', 'later')).toBe('winner');
+    } finally {
+      await winner.end();
+      await store.close();
+    }
+  });
+
   it('answers ERR_STORE_UNAVAILABLE at once when the server cannot be reached', async () => {
     const started = Date.now();
     await expect(

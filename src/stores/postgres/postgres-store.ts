@@ -233,13 +233,27 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return rows[0]?.value;
     },
     async initMeta(key, value) {
-      const { rows } = await query<{ value: string }>(
+      // Two statements, not one CTE: when another instance inserts the key at the same moment,
+      // our INSERT waits for it and then does nothing, and a SELECT in the same statement would
+      // still read the snapshot taken before that row was committed (and find nothing). A new
+      // statement takes a new snapshot under READ COMMITTED, so the second query sees the
+      // winner's value.
+      const inserted = await query<{ value: string }>(
         undefined,
-        `WITH i AS (INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value)
-         SELECT value FROM i UNION ALL SELECT value FROM meta WHERE key = $1 LIMIT 1`,
+        'INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value',
         [key, value],
       );
-      return (rows[0] as { value: string }).value;
+      if (inserted.rows[0] !== undefined) return inserted.rows[0].value;
+      const { rows } = await query<{ value: string }>(
+        'baton_get_meta',
+        'SELECT value FROM meta WHERE key = $1',
+        [key],
+      );
+      if (rows[0] === undefined) {
+        // Meta rows are never deleted, so a conflict without a row is a broken invariant.
+        throw new Error(`meta key ${key} conflicted on insert but cannot be read`);
+      }
+      return rows[0].value;
     },
     async setMeta(key, value) {
       await query(
