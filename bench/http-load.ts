@@ -53,6 +53,8 @@ const WIRES: Record<string, RefreshWire> = {
   'http-memory': OAUTH,
   'http-sqlite': OAUTH,
   'http-postgres': OAUTH,
+  // Not Baton: the bare rotation that speaks the OAuth wire (bench/baseline-server.ts).
+  'baseline-postgres': OAUTH,
   'http-postgres-2': OAUTH,
   'http-postgres-redis': OAUTH,
   // An access-token refresh: verify the JWT, rotate, carry the refresh token forward.

@@ -6,6 +6,7 @@ export const SCENARIOS = [
   'http-sqlite',
   'http-sqlite-payabli',
   'http-sqlite-adid',
+  'baseline-postgres',
   'http-postgres',
   'http-postgres-2',
   'http-postgres-redis',

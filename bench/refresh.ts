@@ -1,7 +1,7 @@
 /**
  * The refresh benchmark (`npm run bench`): refreshes with rotation on, in process through the
  * core and over HTTP against the real server, on the memory and the SQLite store, and on
- * PostgreSQL with one and two servers. Prints a table and writes the full results to
+ * PostgreSQL with one and two servers, next to a bare Fastify + pg rotation (the baseline). Prints a table and writes the full results to
  * bench/results/. `npm run bench -- --help` lists the options.
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -18,9 +18,22 @@ import {
   type ScenarioName,
 } from './options.js';
 import { dropSchemasSync, redactedUrl } from './postgres.js';
-import { checkTargets, commitInfo, formatTable, machineInfo, writeResults } from './report.js';
+import {
+  checkTargets,
+  commitInfo,
+  compareWithBaseline,
+  formatTable,
+  machineInfo,
+  writeResults,
+} from './report.js';
 import type { ScenarioResult, StoreKind } from './scenario-result.js';
-import { killAllServers, ROOT, serverCommand, type ServerCommand } from './server-process.js';
+import {
+  baselineCommand,
+  killAllServers,
+  ROOT,
+  serverCommand,
+  type ServerCommand,
+} from './server-process.js';
 import { removeTempDirs } from './temp-dirs.js';
 
 const say = (line: string): void => {
@@ -101,7 +114,9 @@ async function main(): Promise<number> {
         log,
       });
     } else {
-      const server = command as ServerCommand;
+      const server = scenario.startsWith('baseline-')
+        ? baselineCommand()
+        : (command as ServerCommand);
       // Loaded on demand so that in-process runs (and their profiles) do without autocannon.
       const { runHttpLoad } = await import('./http-load.js');
       const run = await profiled(
@@ -149,7 +164,15 @@ async function main(): Promise<number> {
   }
 
   const targets = checkTargets(results);
+  const againstBaseline = compareWithBaseline(results);
   process.stdout.write(`\n${formatTable(results)}\n`);
+  for (const comparison of againstBaseline) {
+    process.stdout.write(
+      `${comparison.scenario} against baseline-postgres (bare Fastify + pg rotation): ` +
+        `${Math.round(comparison.throughputRatio * 100)} % of its refreshes/s, ` +
+        `${comparison.p99Ratio.toFixed(2)}× its p99\n`,
+    );
+  }
   for (const check of targets) {
     process.stdout.write(
       `target ${check.scenario}: ${check.target}: ${check.met ? 'met' : 'NOT met'}\n`,
@@ -178,6 +201,7 @@ async function main(): Promise<number> {
       },
       results,
       targets,
+      againstBaseline,
       profiles,
     });
     say(`results written to ${files.map((file) => file.slice(ROOT.length + 1)).join(' and ')}`);

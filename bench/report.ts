@@ -115,6 +115,31 @@ export function checkTargets(results: ScenarioResult[]): TargetCheck[] {
   return checks;
 }
 
+/** A PostgreSQL scenario read against the bare rotation measured in the same run. */
+export interface BaselineComparison {
+  scenario: string;
+  /** Refreshes/s of the scenario divided by those of `baseline-postgres`. */
+  throughputRatio: number;
+  /** p99 of the scenario divided by that of `baseline-postgres`. */
+  p99Ratio: number;
+}
+
+/**
+ * Each Baton-on-PostgreSQL scenario as a share of `baseline-postgres`, when both ran: the
+ * machine's speed cancels out, so runs on different machines compare by these ratios.
+ */
+export function compareWithBaseline(results: ScenarioResult[]): BaselineComparison[] {
+  const baseline = results.find((result) => result.scenario === 'baseline-postgres');
+  if (baseline === undefined || baseline.refreshesPerSecond === 0) return [];
+  return results
+    .filter((result) => result.store === 'postgres' && result !== baseline)
+    .map((result) => ({
+      scenario: result.scenario,
+      throughputRatio: result.refreshesPerSecond / baseline.refreshesPerSecond,
+      p99Ratio: result.latency.p99 / baseline.latency.p99,
+    }));
+}
+
 /** Writes `report` to bench/results/refresh-<timestamp>.json and bench/results/latest.json. */
 export function writeResults(dir: string, startedAt: Date, report: unknown): string[] {
   mkdirSync(dir, { recursive: true });

@@ -68,6 +68,18 @@ export function serverCommand(wanted: string): ServerCommand {
     : { ...dist, reason: 'dist/ is newer than src/' };
 }
 
+/**
+ * The bare Fastify + `pg` rotation of the `baseline-postgres` scenario (bench/baseline-server.ts),
+ * through tsx: the yardstick the PostgreSQL figures of this machine are read against.
+ */
+export function baselineCommand(): ServerCommand {
+  return {
+    mode: 'tsx',
+    args: ['--import', 'tsx', join(ROOT, 'bench/baseline-server.ts')],
+    reason: 'bare Fastify + pg rotation (bench/baseline-server.ts), not Baton',
+  };
+}
+
 /** Options of {@link startServerProcess}. */
 export interface ServerProcessOptions {
   command: ServerCommand;
