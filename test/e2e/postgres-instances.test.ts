@@ -14,7 +14,11 @@ import {
   type ServerProcess,
   type TokenResponse,
 } from '../helpers/server-process.js';
-import { expectOneAnswer, refreshTogether } from '../helpers/concurrent-refresh.js';
+import {
+  expectEachRotatedOnce,
+  expectOneAnswer,
+  refreshTogether,
+} from '../helpers/concurrent-refresh.js';
 
 // Three real `baton serve` processes on one PostgreSQL schema: the deployment the PostgreSQL
 // store exists for. IP failure limits are off (every request comes from 127.0.0.1) and the
@@ -119,26 +123,7 @@ describe('three instances on one PostgreSQL schema', () => {
         mintSession((all[i % 3] as ServerProcess).url, { subject: `many-${i}` }),
       ),
     );
-    const requests = sessions.flatMap((minted, s) =>
-      Array.from({ length: PER_TOKEN }, (_, i) => ({
-        session: s,
-        server: all[(i + s) % 3] as ServerProcess,
-        refreshToken: minted.refreshToken,
-      })),
-    );
-    expect(requests).toHaveLength(300);
-    const results = await Promise.all(
-      requests.map((request) => refreshAt(request.server.url, request.refreshToken)),
-    );
-
-    const refreshTokens = new Set<string>();
-    sessions.forEach((minted, s) => {
-      const own = results.filter((_, i) => requests[i]?.session === s);
-      expect(own).toHaveLength(PER_TOKEN);
-      refreshTokens.add(expectOneAnswer(own, minted, logs).refresh_token);
-    });
-    // Twenty rotations, twenty different successors: no answer crossed over to another session.
-    expect(refreshTokens.size).toBe(SESSIONS);
+    await expectEachRotatedOnce(all, sessions, PER_TOKEN, logs);
 
     const views = await Promise.all(
       sessions.map((minted, s) =>

@@ -39,3 +39,35 @@ export function expectOneAnswer(
   expect(decodeJwt(body.access_token)).toMatchObject({ sid: minted.sessionId, gen: 1 });
   return body;
 }
+
+/**
+ * Fires `perToken` refreshes of each minted session's token, all at once, spread over `servers`
+ * (the i-th refresh of session s goes to servers[(i + s) % servers.length]), and expects each
+ * session to have rotated exactly once with one answer for all its refreshes, and the sessions'
+ * successors to differ: no answer crossed over to another session.
+ */
+export async function expectEachRotatedOnce(
+  servers: ServerProcess[],
+  sessions: MintedSession[],
+  perToken: number,
+  context: () => string = () => '',
+): Promise<void> {
+  const requests = sessions.flatMap((minted, s) =>
+    Array.from({ length: perToken }, (_, i) => ({
+      session: s,
+      server: servers[(i + s) % servers.length] as ServerProcess,
+      refreshToken: minted.refreshToken,
+    })),
+  );
+  expect(requests).toHaveLength(sessions.length * perToken);
+  const results = await Promise.all(
+    requests.map((request) => refreshAt(request.server.url, request.refreshToken)),
+  );
+  const refreshTokens = new Set<string>();
+  sessions.forEach((minted, s) => {
+    const own = results.filter((_, i) => requests[i]?.session === s);
+    expect(own).toHaveLength(perToken);
+    refreshTokens.add(expectOneAnswer(own, minted, context).refresh_token);
+  });
+  expect(refreshTokens.size).toBe(sessions.length);
+}
