@@ -1,6 +1,7 @@
 import { verifyAccessToken, type AccessTokenClaims } from './access-token.js';
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
+import { sessionStatus } from './session-status.js';
 import type { SessionRecord } from './store.js';
 
 /** An access token that passed every check, with its session. */
@@ -27,10 +28,9 @@ export async function checkAccessToken(
   if (await ctx.store.isAccessTokenRevoked(claims.jti))
     throw inactive('the access token has been revoked');
   const session = await ctx.store.getSession(claims.sid);
-  if (session === undefined || session.revokedAt !== null)
-    throw inactive('the session has been revoked');
-  if (now >= session.expiresAt || now >= session.lastActiveAt + session.idleTtl)
-    throw inactive('the session has expired');
+  const status = session === undefined ? 'revoked' : sessionStatus(session, now);
+  if (session === undefined || status === 'revoked') throw inactive('the session has been revoked');
+  if (status !== 'active') throw inactive('the session has expired');
   if (claims.gen !== session.generation)
     throw inactive('the access token was replaced by a refresh');
   return { claims, session };

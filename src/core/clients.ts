@@ -2,7 +2,8 @@ import { checkInteger, MAX_ACCESS_TTL, MAX_REFRESH_TTL, MAX_REUSE_GRACE } from '
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
 import { parseDialectList } from './dialects.js';
-import { guardFailures } from './failure-limits.js';
+import { parseOriginList } from './origins.js';
+import { guardGuessable } from './failure-limits.js';
 import { randomId } from './random-id.js';
 import { keyedHash, safeEqual } from './secrets.js';
 import { revokeSessions } from './revoke.js';
@@ -29,6 +30,8 @@ export interface ClientInput {
    * (every mounted dialect for a public client, none for a confidential one).
    */
   dialects?: string[];
+  /** Browser origins this client's sessions may be refreshed from (CORS), besides the service's. */
+  allowedOrigins?: string[];
   /** Replace an existing client of the same id (a confidential one gets a new secret). */
   replace?: boolean;
 }
@@ -44,6 +47,7 @@ export interface ClientView {
   rotate: boolean | null;
   audience: string | null;
   dialects: string[] | null;
+  allowedOrigins: string[] | null;
   createdAt: number;
 }
 
@@ -104,6 +108,8 @@ export async function createClient(
       rotate: input.rotate ?? null,
       audience: input.audience ?? null,
       dialects: input.dialects === undefined ? null : parseDialectList(input.dialects),
+      allowedOrigins:
+        input.allowedOrigins === undefined ? null : parseOriginList(input.allowedOrigins),
       createdAt: ctx.clock.now(),
     };
   } catch (error) {
@@ -147,6 +153,7 @@ export async function ensureDefaultClient(ctx: ServiceContext): Promise<void> {
       rotate: null,
       audience: null,
       dialects: null,
+      allowedOrigins: null,
       createdAt: ctx.clock.now(),
     },
     false,
@@ -163,7 +170,7 @@ export async function authenticateClient(
   credentials: ClientCredentials,
   ip?: string,
 ): Promise<ClientIdentity> {
-  return guardFailures(ctx, ip, async () => {
+  return guardGuessable(ctx, 'client_auth', ip, async () => {
     const client = await ctx.clients.get(credentials.clientId);
     if (client === undefined) {
       throw new BatonError('ERR_INVALID_CLIENT', 'client authentication failed', {

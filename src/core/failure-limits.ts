@@ -1,7 +1,18 @@
 import type { ServiceContext } from './context.js';
 import { BatonError, type ErrorCode } from './errors.js';
 
-/** Failures that count against the caller's rate limits: the caller's own mistakes. */
+/**
+ * The failure budgets, each counted per key (an IP, or a session) in fixed windows and kept apart
+ * so that a flood on one cannot spend another:
+ * - `refresh`: failed refreshes from an IP, on any face;
+ * - `session`: failed refreshes naming one session;
+ * - `client_auth`: failed client authentications from an IP;
+ * - `admin`: failed admin-token checks from an IP;
+ * - `revoke`: revocations from an IP that changed nothing.
+ */
+export type FailureBudget = 'refresh' | 'session' | 'client_auth' | 'admin' | 'revoke';
+
+/** Failures that count against a budget: the caller's own mistakes, never Baton's. */
 export const COUNTED_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_REFRESH_TOKEN_UNKNOWN',
   'ERR_REFRESH_TOKEN_REUSED',
@@ -16,44 +27,73 @@ export const COUNTED_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_DIALECT_DISABLED',
 ]);
 
-/** Throws `ERR_RATE_LIMITED` when `key` has used up `limit` failures in the current window. */
-export async function enforceLimit(
+/** True when `error` is a failure that counts against a budget. */
+export function isCountedFailure(error: unknown): error is BatonError {
+  return error instanceof BatonError && COUNTED_FAILURES.has(error.code);
+}
+
+function limitOf(ctx: ServiceContext, budget: FailureBudget): number {
+  const limits = ctx.options.rateLimit;
+  return budget === 'session' ? limits.sessionFailures : limits.ipFailures;
+}
+
+const keyOf = (budget: FailureBudget, id: string): string => `${budget}:${id}`;
+
+/**
+ * Throws `ERR_RATE_LIMITED` (its `detail` names the budget) when `id` has used up its `budget`
+ * in the current window.
+ */
+export async function checkBudget(
   ctx: ServiceContext,
-  key: string,
-  limit: number,
+  budget: FailureBudget,
+  id: string,
   now: number,
 ): Promise<void> {
+  const limit = limitOf(ctx, budget);
   if (limit === 0) return;
-  const retryAfter = await ctx.limiter.retryAfter(key, limit, ctx.options.rateLimit.windowTtl, now);
+  const retryAfter = await ctx.limiter.retryAfter(
+    keyOf(budget, id),
+    limit,
+    ctx.options.rateLimit.windowTtl,
+    now,
+  );
   if (retryAfter > 0) {
     throw new BatonError('ERR_RATE_LIMITED', 'too many failed attempts; try again later', {
       retryAfter,
-      detail: key,
+      detail: budget,
     });
   }
 }
 
-/** The limiter key of a client IP. */
-export const ipKey = (ip: string): string => `ip:${ip}`;
+/** Counts one failure of `id` against `budget`. */
+export async function spendBudget(
+  ctx: ServiceContext,
+  budget: FailureBudget,
+  id: string,
+  now: number,
+): Promise<void> {
+  if (limitOf(ctx, budget) === 0) return;
+  await ctx.limiter.hit(keyOf(budget, id), ctx.options.rateLimit.windowTtl, now);
+}
 
 /**
- * Runs `attempt` for a caller at `ip`: refused while the IP is over its failure limit, and a
- * counted failure of `attempt` adds to the IP's count.
+ * Runs the check of a secret that could be guessed (a client secret, the admin token) for a
+ * caller at `ip`: refused before it is tried while the IP is over `budget`, so that no guess is
+ * ever answered once the budget is spent, and a counted failure spends it.
  */
-export async function guardFailures<T>(
+export async function guardGuessable<T>(
   ctx: ServiceContext,
+  budget: 'client_auth' | 'admin',
   ip: string | undefined,
   attempt: () => Promise<T>,
 ): Promise<T> {
   if (ip === undefined) return attempt();
   const now = ctx.clock.now();
-  await enforceLimit(ctx, ipKey(ip), ctx.options.rateLimit.ipFailures, now);
+  await checkBudget(ctx, budget, ip, now);
   try {
     return await attempt();
   } catch (error) {
-    if (error instanceof BatonError && COUNTED_FAILURES.has(error.code)) {
-      await ctx.limiter.hit(ipKey(ip), ctx.options.rateLimit.windowTtl, now);
-    }
+    if (isCountedFailure(error)) await spendBudget(ctx, budget, ip, now);
     throw error;
   }
 }

@@ -113,11 +113,11 @@ export async function issueSession(
     rotate: client.rotate ?? options.rotate,
     lastActiveAt: now,
     generation: 0,
-    rotatedAt: null,
+    rotatedAtMs: null,
     revokedAt: null,
     revokeReason: null,
   };
-  const refreshToken = generateRefreshToken(session.id);
+  const refreshToken = generateRefreshToken(ctx.secrets.tokenTagKey, session.id, 0);
   const { tokens, refreshTokenHash } = await issueTokenSet(ctx, session, client, {
     generation: 0,
     scope,

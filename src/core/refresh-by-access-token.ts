@@ -3,17 +3,18 @@ import type { ServiceContext } from './context.js';
 import type { DialectName } from './dialects.js';
 import { BatonError } from './errors.js';
 import {
-  checkSessionLive,
   inReuseGrace,
   LOST_RACE,
   replay,
   rotate,
   runRefresh,
   sessionClient,
+  type LoadedCredential,
   type RefreshDecision,
   type RefreshResult,
+  type RefreshTime,
 } from './refresh.js';
-import type { SessionRecord } from './store.js';
+import { checkSessionLive } from './session-status.js';
 
 /** A refresh presented with an access token alone (the payabli and transak dialects). */
 export interface AccessTokenRefreshRequest {
@@ -24,8 +25,8 @@ export interface AccessTokenRefreshRequest {
   ip?: string | undefined;
 }
 
-function retired(): BatonError {
-  return new BatonError('ERR_ACCESS_TOKEN_INVALID', 'the access token was replaced by a refresh');
+function invalid(description: string): BatonError {
+  return new BatonError('ERR_ACCESS_TOKEN_INVALID', description);
 }
 
 /**
@@ -39,50 +40,56 @@ export async function refreshByAccessToken(
   ctx: ServiceContext,
   request: AccessTokenRefreshRequest,
 ): Promise<RefreshResult> {
-  let claims: AccessTokenClaims | undefined;
   return runRefresh(
     ctx,
     request.ip,
-    async () => {
-      // Expired tokens pass here only to have their retry answered; `decide` refuses to
-      // refresh with one.
-      claims ??= await verifyAccessToken(request.accessToken, ctx.keyring, {
-        issuer: ctx.options.issuer,
-        now: ctx.clock.now(),
-        allowExpired: true,
-      });
-      if (await ctx.store.isAccessTokenRevoked(claims.jti))
-        throw new BatonError('ERR_ACCESS_TOKEN_INVALID', 'the access token has been revoked');
-      const session = await ctx.store.getSession(claims.sid);
-      if (session === undefined)
-        throw new BatonError('ERR_ACCESS_TOKEN_INVALID', 'the session has ended');
-      return session;
-    },
-    (session, now) => decide(ctx, request, claims as AccessTokenClaims, session, now),
+    () => loadAccessToken(ctx, request),
+    (loaded, time) => decide(ctx, request, loaded, time),
   );
+}
+
+interface LoadedAccessToken extends LoadedCredential {
+  claims: AccessTokenClaims;
+}
+
+async function loadAccessToken(
+  ctx: ServiceContext,
+  request: AccessTokenRefreshRequest,
+): Promise<LoadedAccessToken> {
+  // Expired tokens pass here only to have their retry answered; `decide` refuses to refresh
+  // with one.
+  const claims = await verifyAccessToken(request.accessToken, ctx.keyring, {
+    issuer: ctx.options.issuer,
+    now: ctx.clock.now(),
+    allowExpired: true,
+  });
+  if (await ctx.store.isAccessTokenRevoked(claims.jti))
+    throw invalid('the access token has been revoked');
+  const session = await ctx.store.getSession(claims.sid);
+  if (session === undefined) throw invalid('the session has ended');
+  return { session, generation: claims.gen, claims };
 }
 
 async function decide(
   ctx: ServiceContext,
   request: AccessTokenRefreshRequest,
-  claims: AccessTokenClaims,
-  session: SessionRecord,
-  now: number,
+  { session, generation, claims }: LoadedAccessToken,
+  time: RefreshTime,
 ): Promise<RefreshDecision> {
   const client = await sessionClient(ctx, session, { dialect: request.dialect });
-  checkSessionLive(session, now);
-  if (claims.gen === session.generation) {
-    if (now >= claims.exp)
-      throw new BatonError('ERR_ACCESS_TOKEN_INVALID', 'the access token has expired');
+  checkSessionLive(session, time.now);
+  if (generation === session.generation) {
+    if (time.now >= claims.exp) throw invalid('the access token has expired');
     return rotate(
       ctx,
-      { presented: request.accessToken, issueRefreshToken: false, carryToken: session.rotate },
-      { session, client, scope: claims.scope ?? session.scope, now },
+      { presented: request.accessToken, tokens: session.rotate ? 'carry' : 'keep' },
+      { session, client, scope: claims.scope ?? session.scope, time },
     );
   }
-  if (claims.gen === session.generation - 1 && inReuseGrace(ctx, session, client, now)) {
+  if (generation === session.generation - 1 && inReuseGrace(ctx, session, client, time.nowMs)) {
     const replayed = await replay(ctx, request.accessToken, session);
-    if (replayed === LOST_RACE || replayed !== undefined) return replayed;
+    if (replayed.kind === 'replayed') return replayed.result;
+    if (replayed.kind === 'moved_on') return LOST_RACE;
   }
-  throw retired();
+  throw invalid('the access token was replaced by a refresh');
 }

@@ -1,9 +1,10 @@
-import { verifyAccessToken } from './access-token.js';
+import { checkAccessToken } from './check-access-token.js';
 import { checkClientBinding, type ClientIdentity } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
-import { sessionIdOf } from './refresh-token.js';
-import { keyedHash } from './secrets.js';
+import { checkBudget, spendBudget } from './failure-limits.js';
+import { findRefreshToken } from './find-refresh-token.js';
+import { looksLikeRefreshToken } from './refresh-token.js';
 import type { NewSecurityEvent, SessionFilter, SessionRecord } from './store.js';
 
 /** Why a session was revoked, as stored in `revokeReason`. */
@@ -41,7 +42,10 @@ export async function revokeSession(
   return revoked;
 }
 
-/** Revokes every live session of a subject or a client; returns how many ended. */
+/**
+ * Revokes every live session of a subject or a client, recording a `session.revoked` event for
+ * each in the same transaction; returns how many ended.
+ */
 export async function revokeSessions(
   ctx: ServiceContext,
   filter: SessionFilter,
@@ -49,19 +53,22 @@ export async function revokeSessions(
   ip?: string,
 ): Promise<number> {
   const now = ctx.clock.now();
-  const revoked = await ctx.store.revokeSessions(filter, now, reason);
-  for (const session of revoked) {
-    const event = sessionEvent(session, now, reason, ip ?? null);
-    await ctx.store.appendEvent(event);
-    ctx.events.publish(event);
-  }
+  const revoked = await ctx.store.revokeSessions(filter, now, reason, {
+    type: 'session.revoked',
+    at: now,
+    ip: ip ?? null,
+    detail: reason,
+  });
+  for (const session of revoked) ctx.events.publish(sessionEvent(session, now, reason, ip ?? null));
   return revoked.length;
 }
 
 /**
  * RFC 7009 revocation. A refresh token ends its whole session; an access token is revoked by
- * `jti` until it expires. Unknown, malformed and expired tokens are ignored (the RFC answers 200
- * for them). The caller must be allowed to use the token (see `checkClientBinding`).
+ * `jti` until it expires. Unknown, malformed, expired and already inactive tokens change nothing
+ * and record nothing (the RFC answers 200 for them); such no-ops spend the caller's `revoke`
+ * budget, and past it are answered 429. The caller must be allowed to use the token (see
+ * `checkClientBinding`).
  */
 export async function revokeToken(
   ctx: ServiceContext,
@@ -70,25 +77,47 @@ export async function revokeToken(
   ip?: string,
 ): Promise<void> {
   const now = ctx.clock.now();
-  const sessionId = sessionIdOf(token);
-  if (sessionId !== undefined) {
-    const found = await ctx.store.findRefreshToken(sessionId, keyedHash(ctx.secrets.pepper, token));
-    if (found === undefined) return;
-    await checkCaller(ctx, found.session.clientId, caller);
-    const event = sessionEvent(found.session, now, 'logout', ip ?? null);
-    if (await ctx.store.revokeSession(found.session.id, now, 'logout', event))
-      ctx.events.publish(event);
-    return;
-  }
-  let claims;
+  const changed = looksLikeRefreshToken(token)
+    ? await revokeByRefreshToken(ctx, token, caller, ip, now)
+    : await revokeByAccessToken(ctx, token, caller, ip, now);
+  if (changed || ip === undefined) return;
+  await checkBudget(ctx, 'revoke', ip, now);
+  await spendBudget(ctx, 'revoke', ip, now);
+}
+
+async function revokeByRefreshToken(
+  ctx: ServiceContext,
+  token: string,
+  caller: ClientIdentity | undefined,
+  ip: string | undefined,
+  now: number,
+): Promise<boolean> {
+  const found = await findRefreshToken(ctx, token);
+  if (found === undefined) return false;
+  await checkCaller(ctx, found.session.clientId, caller);
+  const event = sessionEvent(found.session, now, 'logout', ip ?? null);
+  const revoked = await ctx.store.revokeSession(found.session.id, now, 'logout', event);
+  if (revoked) ctx.events.publish(event);
+  return revoked;
+}
+
+async function revokeByAccessToken(
+  ctx: ServiceContext,
+  token: string,
+  caller: ClientIdentity | undefined,
+  ip: string | undefined,
+  now: number,
+): Promise<boolean> {
+  let checked;
   try {
-    claims = await verifyAccessToken(token, ctx.keyring, { issuer: ctx.options.issuer, now });
+    checked = await checkAccessToken(ctx, token);
   } catch (error) {
-    if (error instanceof BatonError && error.code === 'ERR_ACCESS_TOKEN_INVALID') return;
+    // Invalid, expired, revoked, superseded: nothing left to revoke.
+    if (error instanceof BatonError && error.code === 'ERR_ACCESS_TOKEN_INVALID') return false;
     throw error;
   }
+  const { claims } = checked;
   await checkCaller(ctx, claims.client_id, caller);
-  await ctx.store.revokeAccessToken(claims.jti, claims.exp);
   const event: NewSecurityEvent = {
     type: 'access_token.revoked',
     at: now,
@@ -96,10 +125,12 @@ export async function revokeToken(
     subject: claims.sub,
     clientId: claims.client_id,
     ip: ip ?? null,
-    detail: null,
+    // The revocation list hands the jti to resource servers.
+    detail: claims.jti,
   };
-  await ctx.store.appendEvent(event);
+  if (!(await ctx.store.revokeAccessToken(claims.jti, claims.exp, event))) return false;
   ctx.events.publish(event);
+  return true;
 }
 
 async function checkCaller(

@@ -4,6 +4,8 @@ import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from '
 export interface ServiceSecrets {
   /** HMAC key for refresh-token and client-secret hashes. */
   pepper: Buffer;
+  /** HMAC key of the tag that marks a refresh token as Baton's (see `refresh-token.ts`). */
+  tokenTagKey: Buffer;
   /** AES-256-GCM key that seals private signing keys; `null` when no master secret is set. */
   keyEncryptionKey: Buffer | null;
   /** A value that identifies the secret without revealing it, kept in the store. */
@@ -22,6 +24,7 @@ function derive(secret: string, info: string): Buffer {
 export function deriveSecrets(secret: string, sealKeys: boolean): ServiceSecrets {
   return {
     pepper: derive(secret, 'baton/pepper/v1'),
+    tokenTagKey: derive(secret, 'baton/refresh-token-tag/v1'),
     keyEncryptionKey: sealKeys ? derive(secret, 'baton/key-encryption/v1') : null,
     fingerprint: derive(secret, 'baton/fingerprint/v1').toString('base64url'),
   };

@@ -1,7 +1,5 @@
+import { idleEndOf, sessionStatus, type SessionStatus } from './session-status.js';
 import type { SessionRecord } from './store.js';
-
-/** Whether a session can still be refreshed, and if not, why. */
-export type SessionStatus = 'active' | 'revoked' | 'expired' | 'idle';
 
 /** A session as operators see it (no token material). Times are epoch seconds. */
 export interface SessionView {
@@ -26,11 +24,8 @@ export interface SessionView {
 
 /** The operator's view of a session at `now` (epoch seconds). */
 export function describeSession(session: SessionRecord, now: number): SessionView {
-  const idleExpiresAt = session.lastActiveAt + session.idleTtl;
-  let status: SessionStatus = 'active';
-  if (session.revokedAt !== null) status = 'revoked';
-  else if (now >= session.expiresAt) status = 'expired';
-  else if (now >= idleExpiresAt) status = 'idle';
+  const idleExpiresAt = idleEndOf(session);
+  const status = sessionStatus(session, now);
   return {
     id: session.id,
     subject: session.subject,

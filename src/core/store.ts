@@ -29,6 +29,11 @@ export interface ClientRecord {
    * (every dialect for a public client, none for a confidential one).
    */
   dialects: string[] | null;
+  /**
+   * Browser origins (`https://app.example.com`) this client's sessions may be refreshed from, on
+   * top of the service-wide list; `null` for none.
+   */
+  allowedOrigins: string[] | null;
   createdAt: number;
 }
 
@@ -54,8 +59,11 @@ export interface SessionRecord {
   lastActiveAt: number;
   /** Number of refreshes so far; access tokens of earlier generations are inactive. */
   generation: number;
-  /** Time of the last refresh; `null` before the first. */
-  rotatedAt: number | null;
+  /**
+   * Time of the last refresh in epoch **milliseconds** (`null` before the first): the reuse grace
+   * is measured from it to the millisecond.
+   */
+  rotatedAtMs: number | null;
   revokedAt: number | null;
   revokeReason: string | null;
 }
@@ -114,21 +122,32 @@ export interface SecurityEvent {
 /** An event as the core hands it to the store. */
 export type NewSecurityEvent = Omit<SecurityEvent, 'id'>;
 
+/**
+ * What a refresh does to the session's refresh tokens:
+ * - `rotate`: insert `next`, the successor (the presented token becomes used);
+ * - `carry`: move the current token (the one at `fromGeneration`) to `toGeneration`, so that it
+ *   stays current: a refresh made with an access token does not use it up;
+ * - `keep`: leave the tokens alone (a session without rotation keeps its one token).
+ *
+ * With `rotate` and `carry`, tokens older than `fromGeneration` are deleted in the same atomic
+ * step: a session keeps only its current token and the one just used (whose retry the grace may
+ * still answer). Older tokens are still recognised as Baton's by their tag (see
+ * `refresh-token.ts`), so presenting one is still reuse.
+ */
+export type TokenChange =
+  { kind: 'rotate'; next: RefreshTokenRecord } | { kind: 'carry' } | { kind: 'keep' };
+
 /** What a refresh changes, applied only if the session is still at `fromGeneration`. */
 export interface RotateOperation {
   sessionId: string;
   fromGeneration: number;
   toGeneration: number;
-  /** Time of the refresh; also the new `lastActiveAt` and `rotatedAt`. */
+  /** Time of the refresh (epoch seconds); also the new `lastActiveAt`. */
   at: number;
+  /** The same time in epoch milliseconds: the new `rotatedAtMs`. */
+  atMs: number;
   retryBox: Uint8Array;
-  /** The successor refresh token; `null` when the session does not rotate. */
-  nextToken: RefreshTokenRecord | null;
-  /**
-   * Move the session's current refresh token (the one at `fromGeneration`) to `toGeneration`,
-   * so that it stays current: a refresh made with an access token does not use it up.
-   */
-  carryToken?: boolean;
+  tokens: TokenChange;
 }
 
 /** Filter of {@link Store.listSessions}. */
@@ -149,6 +168,32 @@ export interface EventQuery {
   afterId?: number;
   limit: number;
 }
+
+/** The part of a session event a bulk revocation fills in per session. */
+export type SessionEventTemplate = Omit<NewSecurityEvent, 'sessionId' | 'subject' | 'clientId'>;
+
+/** Filter of {@link Store.listRevocations}. */
+export interface RevocationQuery {
+  /** Only events with a larger id. */
+  afterId: number;
+  /** Only events at or after this time (epoch seconds). */
+  since: number;
+  /** Only events of these clients; all when absent. */
+  clientIds?: readonly string[];
+  limit: number;
+}
+
+/** One revocation: of a session, or of one access token by `jti`. */
+export type RevocationRecord =
+  | { id: number; at: number; kind: 'session'; sessionId: string }
+  | { id: number; at: number; kind: 'jti'; jti: string; expiresAt: number };
+
+/** Event types that record a revocation, as {@link Store.listRevocations} reads them. */
+export const REVOCATION_EVENT_TYPES = [
+  'session.revoked',
+  'refresh_token.reused',
+  'access_token.revoked',
+] as const satisfies readonly SecurityEventType[];
 
 /** A session ended by a bulk revocation. */
 export type RevokedSession = Pick<SessionRecord, 'id' | 'subject' | 'clientId'>;
@@ -222,7 +267,8 @@ export interface Store {
   ): Promise<{ token: RefreshTokenRecord; session: SessionRecord } | undefined>;
   /**
    * The refresh, atomically: if the session is at `fromGeneration`, not revoked, not expired and
-   * not idle at `at`, move it to `toGeneration`, store the retry box and insert `nextToken`.
+   * not idle at `at`, move it to `toGeneration`, store the retry box and apply `tokens` (see
+   * {@link TokenChange}).
    * Returns false (changing nothing) when any condition fails: exactly one of many concurrent
    * rotations of one generation succeeds.
    */
@@ -232,11 +278,23 @@ export interface Store {
    * Returns false when it was already revoked or does not exist.
    */
   revokeSession(id: string, at: number, reason: string, event?: NewSecurityEvent): Promise<boolean>;
-  /** Revokes every unrevoked session matching the filter; returns them, ordered by id. */
-  revokeSessions(filter: SessionFilter, at: number, reason: string): Promise<RevokedSession[]>;
+  /**
+   * Revokes every unrevoked session matching the filter and, in the same transaction, appends
+   * `event` for each one with its `sessionId`, `subject` and `clientId` filled in. Returns the
+   * revoked sessions, ordered by id.
+   */
+  revokeSessions(
+    filter: SessionFilter,
+    at: number,
+    reason: string,
+    event: SessionEventTemplate,
+  ): Promise<RevokedSession[]>;
 
-  /** Marks an access token id revoked until `expiresAt`. */
-  revokeAccessToken(jti: string, expiresAt: number): Promise<void>;
+  /**
+   * Marks an access token id revoked until `expiresAt` and appends `event` in the same
+   * transaction. False (changing nothing) when the id was revoked already.
+   */
+  revokeAccessToken(jti: string, expiresAt: number, event: NewSecurityEvent): Promise<boolean>;
   isAccessTokenRevoked(jti: string): Promise<boolean>;
 
   /** All stored signing keys, newest first. */
@@ -250,6 +308,12 @@ export interface Store {
   appendEvent(event: NewSecurityEvent): Promise<void>;
   /** Events ordered by id, oldest first. */
   listEvents(query: EventQuery): Promise<SecurityEvent[]>;
+  /**
+   * Revocations recorded as events (`session.revoked`, `refresh_token.reused`,
+   * `access_token.revoked`), ordered by event id. An access-token revocation whose row was swept
+   * (its token expired) is left out.
+   */
+  listRevocations(query: RevocationQuery): Promise<RevocationRecord[]>;
 
   /** Deletes rows past their retention; bounded by `cutoffs.limit` per kind. */
   sweep(cutoffs: SweepCutoffs): Promise<SweepResult>;

@@ -3,7 +3,7 @@ import { loadAdminToken, type AdminTokenVerifier } from './admin-token.js';
 import { checkAccessToken, type CheckedAccessToken } from './check-access-token.js';
 import { createClientCache } from './client-cache.js';
 import { BatonError } from './errors.js';
-import { guardFailures } from './failure-limits.js';
+import { guardGuessable } from './failure-limits.js';
 import {
   authenticateClient,
   createClient,
@@ -23,11 +23,16 @@ import {
 } from './config.js';
 import type { ServiceContext } from './context.js';
 import { silentEventSink, type EventSink } from './events.js';
-import { introspect, type Introspection } from './introspect.js';
+import { introspect, type Introspection, type IntrospectionCaller } from './introspect.js';
 import { issueSession, type IssueSessionInput } from './issue-session.js';
 import { createKeyring, KEY_RETENTION_TTL } from './keyring.js';
 import { createMemoryRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { refresh, type RefreshRequest, type RefreshResult } from './refresh.js';
+import {
+  listRevocations,
+  type RevocationList,
+  type RevocationListCaller,
+} from './revocation-list.js';
 import { refreshByAccessToken, type AccessTokenRefreshRequest } from './refresh-by-access-token.js';
 import { revokeSession, revokeSessions, revokeToken, type RevokeReason } from './revoke.js';
 import { loadServiceSecrets } from './service-secrets.js';
@@ -89,7 +94,10 @@ export interface TokenService {
   issueSession(input: IssueSessionInput): Promise<TokenSet & { refreshToken: string }>;
   /** Checks client credentials; failures count against `ip`'s rate limit. */
   authenticateClient(credentials: ClientCredentials, ip?: string): Promise<ClientIdentity>;
-  introspect(token: string): Promise<Introspection>;
+  /** RFC 7662 introspection for the admin token or an authenticated client (see `introspect`). */
+  introspect(token: string, caller: IntrospectionCaller): Promise<Introspection>;
+  /** The revocation list resource servers poll (see `listRevocations`). */
+  listRevocations(caller: RevocationListCaller, after?: string): Promise<RevocationList>;
   checkAccessToken(token: string): Promise<CheckedAccessToken>;
   revokeToken(token: string, caller: ClientIdentity | undefined, ip?: string): Promise<void>;
   revokeSession(id: string, reason: RevokeReason, ip?: string): Promise<boolean>;
@@ -196,7 +204,8 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     refreshByAccessToken: (request) => refreshByAccessToken(ctx, request),
     issueSession: (input) => issueSession(ctx, input),
     authenticateClient: (credentials, ip) => authenticateClient(ctx, credentials, ip),
-    introspect: (token) => introspect(ctx, token),
+    introspect: (token, caller) => introspect(ctx, token, caller),
+    listRevocations: (caller, after) => listRevocations(ctx, caller, after),
     checkAccessToken: (token) => checkAccessToken(ctx, token),
     revokeToken: (token, caller, ip) => revokeToken(ctx, token, caller, ip),
     revokeSession: (id, reason, ip) => revokeSession(ctx, id, reason, ip),
@@ -223,7 +232,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     reloadKeys: () => keyring.reload(),
     listEvents: (query) => store.listEvents(query),
     authenticateAdmin: (token, ip) =>
-      guardFailures(ctx, ip, async () => {
+      guardGuessable(ctx, 'admin', ip, async () => {
         if (token === undefined || !admin.verifier.verify(token)) {
           throw new BatonError('ERR_ADMIN_UNAUTHORIZED', 'a valid admin token is required');
         }

@@ -1,8 +1,10 @@
-import type {
-  ClientRecord,
-  SecurityEvent,
-  SessionRecord,
-  SigningKeyRecord,
+import {
+  REVOCATION_EVENT_TYPES,
+  type ClientRecord,
+  type RevocationRecord,
+  type SecurityEvent,
+  type SessionRecord,
+  type SigningKeyRecord,
 } from '../core/store.js';
 
 // Rows as the SQL stores return them (SQLite's integers for booleans, PostgreSQL's booleans), and
@@ -21,7 +23,7 @@ export interface SessionRow {
   rotate: number | boolean;
   last_active_at: number;
   generation: number;
-  rotated_at: number | null;
+  rotated_at_ms: number | null;
   revoked_at: number | null;
   revoke_reason: string | null;
 }
@@ -37,6 +39,8 @@ export interface ClientRow {
   audience: string | null;
   /** JSON array of dialect names, or NULL for the default. */
   dialects: string | null;
+  /** JSON array of origins, or NULL for none. */
+  allowed_origins: string | null;
   created_at: number;
 }
 
@@ -67,7 +71,7 @@ export interface EventRow {
 }
 
 export const SESSION_COLUMNS =
-  's.id, s.subject, s.client_id, s.scope, s.claims, s.created_at, s.expires_at, s.idle_ttl, s.access_ttl, s.rotate, s.last_active_at, s.generation, s.rotated_at, s.revoked_at, s.revoke_reason';
+  's.id, s.subject, s.client_id, s.scope, s.claims, s.created_at, s.expires_at, s.idle_ttl, s.access_ttl, s.rotate, s.last_active_at, s.generation, s.rotated_at_ms, s.revoked_at, s.revoke_reason';
 
 export const toSession = (row: SessionRow): SessionRecord => ({
   id: row.id,
@@ -82,7 +86,7 @@ export const toSession = (row: SessionRow): SessionRecord => ({
   rotate: row.rotate === 1 || row.rotate === true,
   lastActiveAt: row.last_active_at,
   generation: row.generation,
-  rotatedAt: row.rotated_at,
+  rotatedAtMs: row.rotated_at_ms,
   revokedAt: row.revoked_at,
   revokeReason: row.revoke_reason,
 });
@@ -97,6 +101,8 @@ export const toClient = (row: ClientRow): ClientRecord => ({
   rotate: row.rotate === null ? null : row.rotate === 1 || row.rotate === true,
   audience: row.audience,
   dialects: row.dialects === null ? null : (JSON.parse(row.dialects) as string[]),
+  allowedOrigins:
+    row.allowed_origins === null ? null : (JSON.parse(row.allowed_origins) as string[]),
   createdAt: row.created_at,
 });
 
@@ -122,3 +128,40 @@ export const toEvent = (row: EventRow): SecurityEvent => ({
 
 /** A keyed hash (base64url) as the 32 bytes the tables store. */
 export const hashBytes = (hash: string): Buffer => Buffer.from(hash, 'base64url');
+
+/** A row of the revocation query: an event, joined with its revoked access-token row. */
+export interface RevocationRow {
+  id: number;
+  at: number;
+  type: string;
+  session_id: string | null;
+  jti: string | null;
+  expires_at: number | null;
+}
+
+/** The revocations of the rows; an access-token revocation without its row (swept) is dropped. */
+export function toRevocations(rows: readonly RevocationRow[]): RevocationRecord[] {
+  const revocations: RevocationRecord[] = [];
+  for (const row of rows) {
+    if (row.type !== 'access_token.revoked') {
+      if (row.session_id !== null)
+        revocations.push({ id: row.id, at: row.at, kind: 'session', sessionId: row.session_id });
+    } else if (row.jti !== null && row.expires_at !== null) {
+      revocations.push({
+        id: row.id,
+        at: row.at,
+        kind: 'jti',
+        jti: row.jti,
+        expiresAt: row.expires_at,
+      });
+    }
+  }
+  return revocations;
+}
+
+/** A session's initial `ends_at`: revoked, or the earlier of its absolute and idle ends. */
+export const initialEndOf = (session: SessionRecord): number =>
+  session.revokedAt ?? Math.min(session.expiresAt, session.lastActiveAt + session.idleTtl);
+
+/** The event types whose rows {@link toRevocations} reads, as an SQL list. */
+export const REVOCATION_TYPES_SQL = REVOCATION_EVENT_TYPES.map((type) => `'${type}'`).join(', ');

@@ -244,7 +244,7 @@ describe.concurrent('baton command line: one store', () => {
       expect(alice).toMatchObject({
         sessionId: expect.stringMatching(/^ses_/),
         accessToken: expect.stringMatching(/^ey[\w-]+\.[\w-]+\.[\w-]+$/),
-        refreshToken: expect.stringMatching(/^rt_[\w-]{65}$/),
+        refreshToken: expect.stringMatching(/^rt_[\w-]{92}$/),
         tokenType: 'Bearer',
       });
       expect(decodeJwt(alice.accessToken)).toMatchObject({

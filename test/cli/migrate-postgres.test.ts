@@ -15,9 +15,12 @@ describe('baton migrate on PostgreSQL', () => {
     const env = { BATON_STORE: pgStoreUrl(schema) };
     const first = await runBaton(['migrate'], { env });
     expect(first.stderr).toBe('');
-    expect(first).toMatchObject({ code: 0, stdout: 'applied migrations 1; schema version 1\n' });
+    expect(first).toMatchObject({
+      code: 0,
+      stdout: 'applied migrations 1, 2, 3; schema version 3\n',
+    });
     const again = await runBaton(['migrate'], { env });
-    expect(again).toMatchObject({ code: 0, stdout: 'schema is up to date (version 1)\n' });
+    expect(again).toMatchObject({ code: 0, stdout: 'schema is up to date (version 3)\n' });
   });
 
   it('lets three concurrent runs apply each migration exactly once', async () => {
@@ -28,9 +31,9 @@ describe('baton migrate on PostgreSQL', () => {
     expect(runs.map((run) => run.code)).toEqual([0, 0, 0]);
     const outputs = runs.map((run) => run.stdout).sort();
     expect(outputs).toEqual([
-      'applied migrations 1; schema version 1\n',
-      'schema is up to date (version 1)\n',
-      'schema is up to date (version 1)\n',
+      'applied migrations 1, 2, 3; schema version 3\n',
+      'schema is up to date (version 3)\n',
+      'schema is up to date (version 3)\n',
     ]);
   });
 

@@ -35,7 +35,7 @@ describe('keyring across instances', () => {
     await b.service.rotateKeys();
     const issued = await b.service.issueSession({ subject: 'alice' });
     // A has not reloaded its keys yet, but an unknown kid makes it look in the store.
-    expect(await a.service.introspect(issued.accessToken)).toMatchObject({
+    expect(await a.service.introspect(issued.accessToken, 'admin')).toMatchObject({
       active: true,
       sub: 'alice',
     });
@@ -58,12 +58,12 @@ describe('keyring across instances', () => {
     clock.advance(10);
     const before = store.keyReads;
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => service.introspect(forged(`junk-${i}`))),
+      Array.from({ length: 20 }, (_, i) => service.introspect(forged(`junk-${i}`), 'admin')),
     );
     expect(results.every((r) => !r.active)).toBe(true);
     expect(store.keyReads - before).toBe(1);
     clock.advance(5);
-    await service.introspect(forged('junk-late'));
+    await service.introspect(forged('junk-late'), 'admin');
     expect(store.keyReads - before).toBe(2);
   });
 });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
 import { isBatonError, type ErrorCode } from '../../src/core/errors.js';
+import { deriveSecrets, keyedHash } from '../../src/core/secrets.js';
 import type { Store } from '../../src/core/store.js';
 import type { TokenService, TokenServiceOptions } from '../../src/core/token-service.js';
 import { createMemoryStore } from '../../src/stores/memory/memory-store.js';
@@ -10,6 +11,12 @@ import { createTestService, T0, verifyWithJose } from '../helpers/service.js';
 import { createTempDirs } from '../helpers/temp-dir.js';
 
 const dirs = createTempDirs();
+
+/** The keyed hash the store keeps of a refresh token, under the secret generated into it. */
+async function keyedHashOf(store: Store, token: string): Promise<string> {
+  const secret = (await store.getMeta('generated_secret')) as string;
+  return keyedHash(deriveSecrets(secret, false).pepper, token);
+}
 
 async function rejection(
   promise: Promise<unknown>,
@@ -51,7 +58,7 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
       scope: 'read write',
       claims: { tenant: 't1' },
     });
-    expect(issued.refreshToken).toMatch(/^rt_[A-Za-z0-9_-]{65}$/);
+    expect(issued.refreshToken).toMatch(/^rt_[A-Za-z0-9_-]{92}$/);
     const claims = await verifyWithJose(service, issued.accessToken, T0);
     expect(claims).toMatchObject({
       iss: 'http://baton.test',
@@ -91,7 +98,7 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
   it('answers a retry inside the grace with the byte-identical response and mints nothing', async () => {
     const issued = await service.issueSession({ subject: 'alice' });
     const first = await service.refresh({ refreshToken: issued.refreshToken });
-    clock.advance(10); // the default grace is 10 s, inclusive
+    clock.advance(9.999); // the default grace is 10 s: it ends 10 s after the refresh
     const retry = await service.refresh({ refreshToken: issued.refreshToken });
     expect(retry.replayed).toBe(true);
     expect(JSON.stringify(retry.tokens)).toBe(JSON.stringify(first.tokens));
@@ -99,6 +106,31 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
     // The successor from the first answer is the one live token.
     const next = await service.refresh({ refreshToken: first.tokens.refreshToken as string });
     expect(next.tokens.generation).toBe(2);
+  });
+
+  it('ends the grace N seconds after the refresh, to the millisecond', async () => {
+    const issued = await service.issueSession({ subject: 'alice' });
+    clock.advance(0.4); // mid-second: a whole-second clock would round the end away
+    await service.refresh({ refreshToken: issued.refreshToken });
+    clock.advance(10);
+    expect((await rejection(service.refresh({ refreshToken: issued.refreshToken }))).code).toBe(
+      'ERR_REFRESH_TOKEN_REUSED',
+    );
+  });
+
+  it('with a grace of 0, treats any second presentation as reuse at once (strict rotation)', async () => {
+    await start({ reuseGrace: 0 });
+    const issued = await service.issueSession({ subject: 'alice' });
+    const first = await service.refresh({ refreshToken: issued.refreshToken });
+    // Not a millisecond later: there is no replay at all.
+    expect((await rejection(service.refresh({ refreshToken: issued.refreshToken }))).code).toBe(
+      'ERR_REFRESH_TOKEN_REUSED',
+    );
+    expect((await service.getSession(issued.sessionId))?.revokeReason).toBe('reuse');
+    expect(
+      (await rejection(service.refresh({ refreshToken: first.tokens.refreshToken as string })))
+        .code,
+    ).toBe('ERR_SESSION_REVOKED');
   });
 
   it('detects reuse after the grace: the family is revoked and the event recorded', async () => {
@@ -124,7 +156,7 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
       ip: '203.0.113.7',
       at: T0 + 11,
     });
-    expect((await service.introspect(first.tokens.accessToken)).active).toBe(false);
+    expect((await service.introspect(first.tokens.accessToken, 'admin')).active).toBe(false);
   });
 
   it('detects reuse inside the grace once the successor has been used', async () => {
@@ -135,6 +167,43 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
       'ERR_REFRESH_TOKEN_REUSED',
     );
     expect((await service.getSession(issued.sessionId))?.status).toBe('revoked');
+  });
+
+  it('keeps two token rows per session, yet still detects reuse of a pruned token', async () => {
+    const issued = await service.issueSession({ subject: 'alice' });
+    let current = issued.refreshToken;
+    for (let i = 0; i < 5; i++) {
+      clock.advance(20);
+      current = (await service.refresh({ refreshToken: current })).tokens.refreshToken as string;
+    }
+    // The first token's row is gone; its tag still tells Baton it is genuine and old.
+    const first = await keyedHashOf(store, issued.refreshToken);
+    expect(await store.findRefreshToken(issued.sessionId, first)).toBeUndefined();
+    expect(
+      await store.findRefreshToken(issued.sessionId, await keyedHashOf(store, current)),
+    ).toBeDefined();
+    expect((await rejection(service.refresh({ refreshToken: issued.refreshToken }))).code).toBe(
+      'ERR_REFRESH_TOKEN_REUSED',
+    );
+    const [event] = await service.listEvents({ type: 'refresh_token.reused', limit: 10 });
+    expect(event?.detail).toBe('generation 0 presented at generation 5');
+    expect((await rejection(service.refresh({ refreshToken: current }))).code).toBe(
+      'ERR_SESSION_REVOKED',
+    );
+  });
+
+  it('refuses a token whose tag does not verify as unknown, without ending its session', async () => {
+    const issued = await service.issueSession({ subject: 'alice' });
+    // The same session and shape, another body: only the server secret makes a valid tag.
+    const body = Buffer.from(issued.refreshToken.slice(25), 'base64url');
+    body[10] = (body[10] ?? 0) ^ 1;
+    const forged = issued.refreshToken.slice(0, 25) + body.toString('base64url');
+    expect(forged).toHaveLength(issued.refreshToken.length);
+    expect((await rejection(service.refresh({ refreshToken: forged }))).code).toBe(
+      'ERR_REFRESH_TOKEN_UNKNOWN',
+    );
+    expect((await service.getSession(issued.sessionId))?.status).toBe('active');
+    expect((await service.refresh({ refreshToken: issued.refreshToken })).replayed).toBe(false);
   });
 
   it('lets exactly one of 50 concurrent refreshes of one token rotate; all get the same answer', async () => {
@@ -197,10 +266,10 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
 
   it('retires access tokens of earlier generations after a refresh', async () => {
     const issued = await service.issueSession({ subject: 'alice' });
-    expect((await service.introspect(issued.accessToken)).active).toBe(true);
+    expect((await service.introspect(issued.accessToken, 'admin')).active).toBe(true);
     const { tokens } = await service.refresh({ refreshToken: issued.refreshToken });
-    expect((await service.introspect(issued.accessToken)).active).toBe(false);
-    expect(await service.introspect(tokens.accessToken)).toMatchObject({
+    expect((await service.introspect(issued.accessToken, 'admin')).active).toBe(false);
+    expect(await service.introspect(tokens.accessToken, 'admin')).toMatchObject({
       active: true,
       sub: 'alice',
       token_type: 'Bearer',
@@ -217,7 +286,7 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
     expect((await rejection(service.refresh({ refreshToken: issued.refreshToken }))).code).toBe(
       'ERR_SESSION_REVOKED',
     );
-    expect((await service.introspect(issued.accessToken)).active).toBe(false);
+    expect((await service.introspect(issued.accessToken, 'admin')).active).toBe(false);
     expect(
       (await service.listEvents({ type: 'session.revoked', limit: 5 })).map((e) => e.detail),
     ).toEqual(['admin']);
@@ -243,15 +312,15 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
     const issued = await service.issueSession({ subject: 'alice' });
     await service.revokeToken(issued.refreshToken, { id: 'default', authenticated: false });
     expect((await service.getSession(issued.sessionId))?.revokeReason).toBe('logout');
-    expect((await service.introspect(issued.accessToken)).active).toBe(false);
+    expect((await service.introspect(issued.accessToken, 'admin')).active).toBe(false);
   });
 
   it('revokes a single access token by jti while the session lives on', async () => {
     const issued = await service.issueSession({ subject: 'alice' });
     await service.revokeToken(issued.accessToken, undefined);
-    expect((await service.introspect(issued.accessToken)).active).toBe(false);
+    expect((await service.introspect(issued.accessToken, 'admin')).active).toBe(false);
     const { tokens } = await service.refresh({ refreshToken: issued.refreshToken });
-    expect((await service.introspect(tokens.accessToken)).active).toBe(true);
+    expect((await service.introspect(tokens.accessToken, 'admin')).active).toBe(true);
   });
 
   it('ignores unknown and malformed tokens on revocation', async () => {
@@ -404,8 +473,8 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
       const second = await service.refresh({ refreshToken: issued.refreshToken });
       expect(second.replayed).toBe(false);
       expect(second.tokens.generation).toBe(2);
-      expect((await service.introspect(first.tokens.accessToken)).active).toBe(false);
-      expect((await service.introspect(issued.refreshToken)).active).toBe(true);
+      expect((await service.introspect(first.tokens.accessToken, 'admin')).active).toBe(false);
+      expect((await service.introspect(issued.refreshToken, 'admin')).active).toBe(true);
     });
 
     it('answers refreshes inside the grace with one shared response', async () => {
@@ -419,7 +488,7 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
   });
 
   describe('rate limits', () => {
-    it('blocks an IP after too many failed refreshes, until the window ends', async () => {
+    it('answers an IP over its budget 429 until the window ends, yet never refuses a valid token', async () => {
       await start({ rateLimit: { ipFailures: 3, sessionFailures: 0, windowTtl: 60 } });
       const issued = await service.issueSession({ subject: 'alice' });
       clock.set(T0 - (T0 % 60)); // start of a window
@@ -430,12 +499,12 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
       }
       clock.advance(15);
       const limited = await rejection(
-        service.refresh({ refreshToken: issued.refreshToken, ip: '198.51.100.1' }),
+        service.refresh({ refreshToken: 'rt_bad', ip: '198.51.100.1' }),
       );
       expect(limited).toEqual({ code: 'ERR_RATE_LIMITED', retryAfter: 45 });
-      // Another IP is unaffected.
+      // The session's current token is never refused by a limit, from that IP or any other.
       expect(
-        (await service.refresh({ refreshToken: issued.refreshToken, ip: '198.51.100.2' })).replayed,
+        (await service.refresh({ refreshToken: issued.refreshToken, ip: '198.51.100.1' })).replayed,
       ).toBe(false);
       clock.advance(45);
       expect(
@@ -458,20 +527,56 @@ describe.each(stores)('refresh rules on the %s store', (_name, openStore) => {
       expect(await service.listEvents({ type: 'refresh.failed', limit: 10 })).toEqual([]);
     });
 
-    it('blocks a session after too many failed refreshes of it', async () => {
+    it('answers the failures of a session over its budget 429, recording no more of them', async () => {
       await start({ rateLimit: { ipFailures: 0, sessionFailures: 2, windowTtl: 60 } });
       const issued = await service.issueSession({ subject: 'alice', scope: 'read' });
-      for (let i = 0; i < 2; i++) {
-        expect(
-          (await rejection(service.refresh({ refreshToken: issued.refreshToken, scope: 'write' })))
-            .code,
-        ).toBe('ERR_INVALID_SCOPE');
-      }
-      expect((await rejection(service.refresh({ refreshToken: issued.refreshToken }))).code).toBe(
-        'ERR_RATE_LIMITED',
-      );
+      const widen = () => service.refresh({ refreshToken: issued.refreshToken, scope: 'write' });
+      for (let i = 0; i < 2; i++) expect((await rejection(widen())).code).toBe('ERR_INVALID_SCOPE');
+      expect((await rejection(widen())).code).toBe('ERR_RATE_LIMITED');
       const failures = await service.listEvents({ type: 'refresh.failed', limit: 10 });
       expect(failures.map((e) => e.detail)).toEqual(['invalid_scope', 'invalid_scope']);
+      // A valid refresh of the session still goes through.
+      expect((await service.refresh({ refreshToken: issued.refreshToken })).replayed).toBe(false);
+    });
+
+    it('never lets a stale credential of a session lock out the holder of its current token', async () => {
+      await start({ rateLimit: { ipFailures: 3, sessionFailures: 2, windowTtl: 60 } });
+      const issued = await service.issueSession({ subject: 'alice' });
+      const first = await service.refresh({ refreshToken: issued.refreshToken, ip: '192.0.2.1' });
+      // Someone holding the session's earlier access token hammers an access-token refresh.
+      for (let i = 0; i < 20; i++) {
+        await rejection(
+          service.refreshByAccessToken({
+            accessToken: issued.accessToken,
+            dialect: 'payabli',
+            ip: '192.0.2.66',
+          }),
+        );
+      }
+      expect(
+        (
+          await rejection(
+            service.refreshByAccessToken({
+              accessToken: issued.accessToken,
+              dialect: 'payabli',
+              ip: '192.0.2.66',
+            }),
+          )
+        ).code,
+      ).toBe('ERR_RATE_LIMITED');
+      // The owner, on another IP or on the attacker's, refreshes with the current token.
+      const next = await service.refresh({
+        refreshToken: first.tokens.refreshToken as string,
+        ip: '192.0.2.1',
+      });
+      expect(next.tokens.generation).toBe(2);
+      const again = await service.refresh({
+        refreshToken: next.tokens.refreshToken as string,
+        ip: '192.0.2.66',
+      });
+      expect(again.tokens.generation).toBe(3);
+      // The failures recorded against the session stop at its budget.
+      expect(await service.listEvents({ type: 'refresh.failed', limit: 100 })).toHaveLength(2);
     });
   });
 });

@@ -942,7 +942,7 @@ afterEach(async () => {
   if (failedCase) {
     failedCase = false;
     // Nothing a refused request carried used up the session: its tokens still work.
-    expect(await service.introspect(live.accessToken)).toMatchObject({ active: true });
+    expect(await service.introspect(live.accessToken, 'admin')).toMatchObject({ active: true });
     const refreshed = await fetch(`${base}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -154,7 +154,7 @@ describe('POST /admin/sessions', () => {
     const body = json<Minted & Record<string, unknown>>(response);
     expect(body).toMatchObject({
       sessionId: expect.stringMatching(/^ses_/) as unknown,
-      refreshToken: expect.stringMatching(/^rt_[A-Za-z0-9_-]{65}$/) as unknown,
+      refreshToken: expect.stringMatching(/^rt_[A-Za-z0-9_-]{92}$/) as unknown,
       tokenType: 'Bearer',
       expiresIn: 60,
     });
@@ -317,7 +317,7 @@ describe('sessions', () => {
     });
     const refused = await refreshOverHttp(minted.refreshToken);
     expect(json(refused)).toMatchObject({ error: 'invalid_grant', reason: 'revoked' });
-    expect((await service.introspect(minted.accessToken)).active).toBe(false);
+    expect((await service.introspect(minted.accessToken, 'admin')).active).toBe(false);
     expect((await refreshOverHttp(other.refreshToken)).statusCode).toBe(200);
     expectAdminError(
       await admin('DELETE', '/admin/sessions/ses_unknown'),
@@ -434,7 +434,7 @@ describe('keys', () => {
     expect(await kids()).toHaveLength(2);
     clock.advance(1);
     expect(await kids()).toEqual([key.kid]);
-    expect((await service.introspect(before.accessToken)).active).toBe(false);
+    expect((await service.introspect(before.accessToken, 'admin')).active).toBe(false);
   });
 });
 

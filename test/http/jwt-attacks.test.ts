@@ -532,17 +532,24 @@ describe.each(['EdDSA', 'ES256', 'RS256', 'HS256'] as const)(
         { typ: 'at+jwt', kid: material.kid },
         material.claims,
       );
-      expect(await service.introspect(resigned)).toMatchObject({ active: true, sub: 'victim' });
+      expect(await service.introspect(resigned, 'admin')).toMatchObject({
+        active: true,
+        sub: 'victim',
+      });
       expect(await introspectOverHttp(resigned)).toMatchObject({ active: true, sub: 'victim' });
       const nodeSigned = compact(
         { alg, typ: 'at+jwt', kid: material.kid },
         material.claims,
         nodeSigner(material.serverKey, alg),
       );
-      expect(await service.introspect(nodeSigned)).toMatchObject({ active: true, sub: 'victim' });
+      expect(await service.introspect(nodeSigned, 'admin')).toMatchObject({
+        active: true,
+        sub: 'victim',
+      });
     });
 
     const forgeries = FORGERIES.filter((forgery) => forgery.against?.includes(alg) ?? true);
+    let forgeryCount = 0;
     it.each(forgeries)('$name: refused everywhere, and revokes nothing', async (forgery) => {
       const { forge } = forgery;
       clock.set(T0);
@@ -554,14 +561,16 @@ describe.each(['EdDSA', 'ES256', 'RS256', 'HS256'] as const)(
         (e: unknown) => e,
       );
       expect(isBatonError(error, 'ERR_ACCESS_TOKEN_INVALID'), String(error)).toBe(true);
-      expect(await service.introspect(token)).toEqual({ active: false });
+      expect(await service.introspect(token, 'admin')).toEqual({ active: false });
       expect(await introspectOverHttp(token)).toEqual({ active: false });
 
       const revokedBefore = await service.listEvents({ type: 'access_token.revoked', limit: 100 });
+      // Each forgery from its own address: a no-op revocation spends the caller's revoke budget.
+      forgeryCount += 1;
       const revoke = await app.inject({
         method: 'POST',
         url: '/oauth/revoke',
-        remoteAddress: '10.2.0.1',
+        remoteAddress: `10.2.${Math.floor(forgeryCount / 250)}.${(forgeryCount % 250) + 1}`,
         payload: { token },
       });
       // RFC 7009 §2.2: an invalid token is answered with 200, and nothing is revoked.
@@ -633,7 +642,7 @@ describe('a key retired long ago', () => {
         const lastTrusted = retiredAt + KEY_RETENTION_TTL - 1;
         clock.set(lastTrusted);
         const stillTrusted = await signedAt(lastTrusted);
-        expect(await service.introspect(stillTrusted)).toMatchObject({ active: true });
+        expect(await service.introspect(stillTrusted, 'admin')).toMatchObject({ active: true });
         if (alg !== 'HS256') {
           expect(service.jwks().keys.map((key) => key.kid)).toContain(old.kid);
         }
@@ -643,13 +652,13 @@ describe('a key retired long ago', () => {
         await expect(service.checkAccessToken(tooLate)).rejects.toMatchObject({
           code: 'ERR_ACCESS_TOKEN_INVALID',
         });
-        expect(await service.introspect(tooLate)).toEqual({ active: false });
+        expect(await service.introspect(tooLate, 'admin')).toEqual({ active: false });
         expect(await introspect(tooLate)).toEqual({ active: false });
         expect(await introspect(issued.accessToken)).toEqual({ active: false });
         expect(service.jwks().keys.map((key) => key.kid)).not.toContain(old.kid);
         // A reload from the store (which still holds the row) does not bring it back.
         await service.reloadKeys();
-        expect(await service.introspect(tooLate)).toEqual({ active: false });
+        expect(await service.introspect(tooLate, 'admin')).toEqual({ active: false });
       } finally {
         await app.close();
         await service.close();

@@ -137,7 +137,7 @@ describe.each([
       payload: { token: alice2.access_token },
     });
     expect(revokeAccess.statusCode).toBe(200);
-    expect(await service.introspect(alice2.access_token)).toEqual({ active: false });
+    expect(await service.introspect(alice2.access_token, 'admin')).toEqual({ active: false });
 
     // A confidential client, its session, a refresh with HTTP Basic and an introspection.
     const created = await app.inject({

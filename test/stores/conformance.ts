@@ -33,7 +33,7 @@ function session(overrides: Partial<SessionRecord> = {}): SessionRecord {
     rotate: true,
     lastActiveAt: T0,
     generation: 0,
-    rotatedAt: null,
+    rotatedAtMs: null,
     revokedAt: null,
     revokeReason: null,
     ...overrides,
@@ -63,6 +63,7 @@ function client(id: string, overrides: Partial<ClientRecord> = {}): ClientRecord
     rotate: null,
     audience: null,
     dialects: null,
+    allowedOrigins: null,
     createdAt: T0,
     ...overrides,
   };
@@ -192,15 +193,16 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           fromGeneration: 0,
           toGeneration: 1,
           at: T0 + 5,
+          atMs: (T0 + 5) * 1000 + 123,
           retryBox: box,
-          nextToken: token(s, 1),
+          tokens: { kind: 'rotate', next: token(s, 1) },
         });
         expect(applied).toBe(true);
         const after = await store.getSession(s.id);
         expect(after).toMatchObject({
           generation: 1,
           lastActiveAt: T0 + 5,
-          rotatedAt: T0 + 5,
+          rotatedAtMs: (T0 + 5) * 1000 + 123,
           expiresAt: s.expiresAt,
         });
         expect(Buffer.from((await store.getRetryBox(s.id, 1)) ?? [])).toEqual(Buffer.from(box));
@@ -217,16 +219,58 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       it('rotates without a successor when the session does not rotate tokens', async () => {
         const s = session({ rotate: false });
         await store.createSession(s, token(s));
-        const op = {
-          sessionId: s.id,
-          fromGeneration: 0,
-          toGeneration: 1,
-          at: T0 + 1,
-          retryBox: Uint8Array.of(9),
-          nextToken: null,
-        };
-        expect(await store.rotate(op)).toBe(true);
-        expect((await store.findRefreshToken(s.id, token(s).hash))?.session.generation).toBe(1);
+        for (let generation = 0; generation < 3; generation++) {
+          const op = {
+            sessionId: s.id,
+            fromGeneration: generation,
+            toGeneration: generation + 1,
+            at: T0 + 1,
+            atMs: (T0 + 1) * 1000,
+            retryBox: Uint8Array.of(9),
+            tokens: { kind: 'keep' } as const,
+          };
+          expect(await store.rotate(op)).toBe(true);
+        }
+        // The one token is never pruned: it stays the session's credential.
+        const found = await store.findRefreshToken(s.id, token(s).hash);
+        expect(found?.session.generation).toBe(3);
+        expect(found?.token.generation).toBe(0);
+      });
+
+      it('keeps only the current token and the one just used, pruning older ones', async () => {
+        const s = session();
+        await store.createSession(s, token(s));
+        for (let generation = 0; generation < 4; generation++) {
+          const op = {
+            sessionId: s.id,
+            fromGeneration: generation,
+            toGeneration: generation + 1,
+            at: T0 + 1,
+            atMs: (T0 + 1) * 1000,
+            retryBox: Uint8Array.of(generation),
+            tokens: { kind: 'rotate', next: token(s, generation + 1) } as const,
+          };
+          expect(await store.rotate(op)).toBe(true);
+        }
+        const present = await Promise.all(
+          [0, 1, 2, 3, 4].map(
+            async (g) => (await store.findRefreshToken(s.id, token(s, g).hash)) !== undefined,
+          ),
+        );
+        expect(present).toEqual([false, false, false, true, true]);
+        // A lost rotation prunes nothing.
+        expect(
+          await store.rotate({
+            sessionId: s.id,
+            fromGeneration: 2,
+            toGeneration: 3,
+            at: T0 + 1,
+            atMs: (T0 + 1) * 1000,
+            retryBox: Uint8Array.of(1),
+            tokens: { kind: 'rotate', next: token(s, 99) },
+          }),
+        ).toBe(false);
+        expect(await store.findRefreshToken(s.id, token(s, 3).hash)).toBeDefined();
       });
 
       it('carries the current refresh token to the new generation when asked', async () => {
@@ -237,9 +281,9 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           fromGeneration: 0,
           toGeneration: 1,
           at: T0 + 1,
+          atMs: (T0 + 1) * 1000,
           retryBox: Uint8Array.of(7),
-          nextToken: null,
-          carryToken: true,
+          tokens: { kind: 'carry' } as const,
         };
         expect(await store.rotate(carried)).toBe(true);
         const found = await store.findRefreshToken(s.id, token(s).hash);
@@ -254,12 +298,15 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
             ...carried,
             fromGeneration: 1,
             toGeneration: 2,
-            carryToken: false,
-            nextToken: token(s, 2),
+            tokens: { kind: 'rotate', next: token(s, 2) },
           }),
         ).toBe(true);
         expect((await store.findRefreshToken(s.id, token(s).hash))?.token.generation).toBe(1);
         expect((await store.findRefreshToken(s.id, token(s, 2).hash))?.token.generation).toBe(2);
+        // A carry prunes too: the carried token moves on, the one used before it goes.
+        expect(await store.rotate({ ...carried, fromGeneration: 2, toGeneration: 3 })).toBe(true);
+        expect(await store.findRefreshToken(s.id, token(s).hash)).toBeUndefined();
+        expect((await store.findRefreshToken(s.id, token(s, 2).hash))?.token.generation).toBe(3);
       });
 
       it('refuses a rotation from a stale generation and changes nothing', async () => {
@@ -270,8 +317,9 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           fromGeneration: 3,
           toGeneration: 4,
           at: T0 + 1,
+          atMs: (T0 + 1) * 1000,
           retryBox: Uint8Array.of(1),
-          nextToken: token(s, 4),
+          tokens: { kind: 'rotate', next: token(s, 4) } as const,
         };
         expect(await store.rotate(stale)).toBe(false);
         expect(await store.getSession(s.id)).toEqual(s);
@@ -290,8 +338,9 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           fromGeneration: 0,
           toGeneration: 1,
           at,
+          atMs: at * 1000,
           retryBox: Uint8Array.of(1),
-          nextToken: token(s, 1),
+          tokens: { kind: 'rotate', next: token(s, 1) } as const,
         };
         expect(await store.rotate(op)).toBe(false);
         expect((await store.getSession(s.id))?.generation).toBe(0);
@@ -308,8 +357,9 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
               fromGeneration: 0,
               toGeneration: 1,
               at: T0 + 1,
+              atMs: (T0 + 1) * 1000,
               retryBox: Uint8Array.of(i),
-              nextToken: token(s, 1, hashOf(`racer-${s.id}-${i}`)),
+              tokens: { kind: 'rotate', next: token(s, 1, hashOf(`racer-${s.id}-${i}`)) },
             }),
           ),
         );
@@ -354,14 +404,60 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         const b1 = session({ subject: 'bob', clientId: 'web' });
         for (const s of [a1, a2, a3, b1]) await store.createSession(s, token(s));
         const who = (s: SessionRecord) => ({ id: s.id, subject: s.subject, clientId: s.clientId });
-        expect(await store.revokeSessions({ subject: 'ann' }, T0 + 1, 'subject')).toEqual(
-          [a1, a2].map(who).sort((x, y) => (x.id < y.id ? -1 : 1)),
-        );
-        expect(await store.revokeSessions({ clientId: 'web' }, T0 + 2, 'client_deleted')).toEqual([
-          who(b1),
-        ]);
+        const template = (at: number, detail: string) => ({
+          type: 'session.revoked' as const,
+          at,
+          ip: '192.0.2.7',
+          detail,
+        });
+        const ann = [a1, a2].map(who).sort((x, y) => (x.id < y.id ? -1 : 1));
+        expect(
+          await store.revokeSessions(
+            { subject: 'ann' },
+            T0 + 1,
+            'subject',
+            template(T0 + 1, 'subject'),
+          ),
+        ).toEqual(ann);
+        expect(
+          await store.revokeSessions(
+            { clientId: 'web' },
+            T0 + 2,
+            'client_deleted',
+            template(T0 + 2, 'client_deleted'),
+          ),
+        ).toEqual([who(b1)]);
         expect((await store.getSession(a3.id))?.revokedAt).toBe(T0);
         expect((await store.getSession(b1.id))?.revokeReason).toBe('client_deleted');
+        // One event per revoked session, written with the revocation, the template filled in.
+        const events = await store.listEvents({ type: 'session.revoked', limit: 10 });
+        expect(
+          events.map(({ sessionId, subject, clientId, at, ip, detail }) => ({
+            sessionId,
+            subject,
+            clientId,
+            at,
+            ip,
+            detail,
+          })),
+        ).toEqual([
+          ...ann.map((s) => ({
+            sessionId: s.id,
+            subject: s.subject,
+            clientId: s.clientId,
+            at: T0 + 1,
+            ip: '192.0.2.7',
+            detail: 'subject',
+          })),
+          {
+            sessionId: b1.id,
+            subject: 'bob',
+            clientId: 'web',
+            at: T0 + 2,
+            ip: '192.0.2.7',
+            detail: 'client_deleted',
+          },
+        ]);
       });
 
       it('lists sessions by subject and client, in id order, with a cursor', async () => {
@@ -392,8 +488,15 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
 
     describe('access-token revocation', () => {
       it('remembers a revoked jti until the sweep after its expiry', async () => {
-        await store.revokeAccessToken('jti-1', T0 + 10);
-        await store.revokeAccessToken('jti-1', T0 + 10);
+        const revoked = event('access_token.revoked', T0, 'ses_x');
+        expect(
+          await store.revokeAccessToken('jti-1', T0 + 10, { ...revoked, detail: 'jti-1' }),
+        ).toBe(true);
+        // A second revocation of the same token changes nothing and records nothing.
+        expect(
+          await store.revokeAccessToken('jti-1', T0 + 10, { ...revoked, detail: 'jti-1' }),
+        ).toBe(false);
+        expect(await store.listEvents({ type: 'access_token.revoked', limit: 10 })).toHaveLength(1);
         expect(await store.isAccessTokenRevoked('jti-1')).toBe(true);
         expect(await store.isAccessTokenRevoked('jti-2')).toBe(false);
         const cutoffs = {
@@ -411,6 +514,80 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
             .revokedAccessTokens,
         ).toBe(1);
         expect(await store.isAccessTokenRevoked('jti-1')).toBe(false);
+      });
+    });
+
+    describe('revocation list', () => {
+      it('lists revoked sessions and access tokens after a cursor, since a time, per client', async () => {
+        const a = session({ clientId: 'web' });
+        const b = session({ clientId: 'api' });
+        const c = session({ clientId: 'web' });
+        for (const s of [a, b, c]) await store.createSession(s, token(s));
+        await store.appendEvent(event('refresh.failed', T0 + 1, a.id));
+        await store.revokeSession(a.id, T0 + 2, 'admin', {
+          ...event('session.revoked', T0 + 2, a.id),
+          clientId: 'web',
+        });
+        await store.revokeSession(b.id, T0 + 3, 'reuse', {
+          ...event('refresh_token.reused', T0 + 3, b.id),
+          clientId: 'api',
+        });
+        await store.revokeAccessToken('jti-c', T0 + 900, {
+          ...event('access_token.revoked', T0 + 4, c.id),
+          clientId: 'web',
+          detail: 'jti-c',
+        });
+        await store.revokeSessions({ subject: 'alice' }, T0 + 5, 'subject', {
+          type: 'session.revoked',
+          at: T0 + 5,
+          ip: null,
+          detail: 'subject',
+        });
+
+        const all = await store.listRevocations({ afterId: 0, since: T0, limit: 100 });
+        expect(all.map((r) => (r.kind === 'session' ? r.sessionId : r.jti))).toEqual([
+          a.id,
+          b.id,
+          'jti-c',
+          c.id,
+        ]);
+        expect(all[2]).toMatchObject({
+          kind: 'jti',
+          jti: 'jti-c',
+          expiresAt: T0 + 900,
+          at: T0 + 4,
+        });
+        const ids = all.map((r) => r.id);
+        expect(
+          (await store.listRevocations({ afterId: ids[1] as number, since: T0, limit: 100 })).map(
+            (r) => r.id,
+          ),
+        ).toEqual(ids.slice(2));
+        expect(await store.listRevocations({ afterId: 0, since: T0 + 4, limit: 100 })).toHaveLength(
+          2,
+        );
+        expect(await store.listRevocations({ afterId: 0, since: T0, limit: 1 })).toHaveLength(1);
+        const web = await store.listRevocations({
+          afterId: 0,
+          since: T0,
+          clientIds: ['web'],
+          limit: 100,
+        });
+        expect(web.map((r) => r.id)).toEqual([ids[0], ids[2], ids[3]]);
+        expect(
+          await store.listRevocations({ afterId: 0, since: T0, clientIds: [], limit: 100 }),
+        ).toEqual([]);
+        // Once its token expired and its row was swept, an access-token revocation is dropped.
+        await store.sweep({
+          sessionsEndedBefore: 0,
+          accessTokensExpiredBefore: T0 + 901,
+          eventsBefore: 0,
+          keysRetiredBefore: 0,
+          limit: 100,
+        });
+        expect(
+          (await store.listRevocations({ afterId: 0, since: T0, limit: 100 })).map((r) => r.kind),
+        ).toEqual(['session', 'session', 'session']);
       });
     });
 
@@ -490,7 +667,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           toGeneration: 1,
           at: T0 + 15,
           retryBox: Uint8Array.of(1),
-          nextToken: token(s, 1),
+          atMs: (T0 + 1) * 1000,
+          tokens: { kind: 'rotate', next: token(s, 1) },
         });
         const cutoffs = {
           accessTokensExpiredBefore: 0,

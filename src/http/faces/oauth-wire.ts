@@ -108,3 +108,34 @@ export const errorResponses = (statuses: number[]): Record<string, unknown> =>
       },
     ]),
   );
+
+/** JSON schema of the revocation list (`GET /oauth/revocations`). */
+export const revocationListSchema = {
+  type: 'object',
+  required: ['cursor', 'sessions', 'jtis'],
+  properties: {
+    cursor: { type: 'string', description: 'pass as `after` next time' },
+    sessions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['sid', 'revokedAt'],
+        properties: {
+          sid: { type: 'string' },
+          revokedAt: { type: 'integer', description: 'epoch seconds' },
+        },
+      },
+    },
+    jtis: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['jti', 'exp'],
+        properties: {
+          jti: { type: 'string' },
+          exp: { type: 'integer', description: 'epoch seconds; drop the entry after it' },
+        },
+      },
+    },
+  },
+} as const;

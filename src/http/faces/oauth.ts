@@ -9,6 +9,7 @@ import {
   formOrJson,
   renderOAuthError,
   renderTokenResponse,
+  revocationListSchema,
   tokenResponseSchema,
 } from './oauth-wire.js';
 import { readParams, requireParam } from '../params.js';
@@ -29,6 +30,34 @@ async function identify(
   return credentials === undefined
     ? undefined
     : service.authenticateClient(credentials, request.ip);
+}
+
+/**
+ * The caller of introspection and of the revocation list: the admin token (Bearer), or a
+ * confidential client that proved its secret. Anyone else is `invalid_client`.
+ */
+async function identifyProtected(
+  service: TokenService,
+  request: FastifyRequest,
+  read: (name: string) => string | undefined,
+): Promise<'admin' | ClientIdentity> {
+  const bearer = readBearer(request);
+  if (bearer !== undefined) {
+    await service.authenticateAdmin(bearer, request.ip).catch((error: unknown) => {
+      throw error instanceof BatonError && error.code === 'ERR_ADMIN_UNAUTHORIZED'
+        ? new BatonError('ERR_INVALID_CLIENT', 'client authentication failed')
+        : error;
+    });
+    return 'admin';
+  }
+  const client = await identify(service, request, read);
+  if (client === undefined || !client.authenticated) {
+    throw new BatonError(
+      'ERR_INVALID_CLIENT',
+      'this endpoint needs a confidential client or the admin token',
+    );
+  }
+  return client;
 }
 
 /** The OAuth 2.0 face: token (refresh grant), revocation, introspection, metadata, JWKS. */
@@ -183,25 +212,51 @@ export async function oauthFace(
     },
     async (request, reply) => {
       const read = readParams(request.body);
-      const bearer = readBearer(request);
-      if (bearer !== undefined) {
-        await service.authenticateAdmin(bearer, request.ip).catch((error: unknown) => {
-          throw error instanceof BatonError && error.code === 'ERR_ADMIN_UNAUTHORIZED'
-            ? new BatonError('ERR_INVALID_CLIENT', 'client authentication failed')
-            : error;
-        });
-      } else {
-        const client = await identify(service, request, read);
-        if (client === undefined || !client.authenticated) {
-          throw new BatonError(
-            'ERR_INVALID_CLIENT',
-            'introspection needs a confidential client or the admin token',
-          );
-        }
-      }
+      const caller = await identifyProtected(service, request, read);
       const token = requireParam(read, 'token');
       read('token_type_hint'); // the token's own format decides; the hint only has to be a string
-      return reply.send(await service.introspect(token));
+      return reply.send(await service.introspect(token, caller));
+    },
+  );
+
+  app.get<{ Querystring: { after?: string } }>(
+    '/oauth/revocations',
+    {
+      config: {
+        ...config,
+        openapi: {
+          tags: ['OAuth 2.0'],
+          operationId: 'listRevocations',
+          summary:
+            'Revoked sessions and access tokens since a cursor, for resource servers to poll; needs a confidential client or the admin token',
+          security: [{ clientBasic: [] }, { adminBearer: [] }],
+          responses: {
+            '200': {
+              description: 'revocations after the cursor',
+              content: { 'application/json': { schema: revocationListSchema } },
+            },
+            ...errorResponses([400, 401, 429, 503]),
+          },
+        },
+      },
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            after: {
+              type: 'string',
+              maxLength: 15,
+              pattern: '^[0-9]+$',
+              description: 'the cursor of the previous answer; omit for the first',
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const caller = await identifyProtected(service, request, () => undefined);
+      return service.listRevocations(caller, request.query.after);
     },
   );
 
@@ -222,6 +277,10 @@ export async function oauthFace(
     // The admin token (Bearer) is accepted too; it is not a registered client auth method.
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     service_documentation: `${issuer}/docs`,
+    // Baton's own fields: how long a lost refresh response can be recovered by a retry with the
+    // same token (a client's own setting may be shorter), and where revocations are listed.
+    baton_reuse_grace_seconds: service.options.reuseGrace,
+    baton_revocation_list_endpoint: `${issuer}/oauth/revocations`,
   };
   // RFC 8414 §3: an issuer with a path publishes its metadata under the path-suffixed name too.
   const issuerPath = new URL(issuer).pathname.replace(/\/+$/, '');

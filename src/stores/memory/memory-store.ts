@@ -4,6 +4,8 @@ import type {
   EventQuery,
   NewSecurityEvent,
   RefreshTokenRecord,
+  RevocationQuery,
+  RevocationRecord,
   RotateOperation,
   SecurityEvent,
   SessionFilter,
@@ -14,6 +16,7 @@ import type {
   SweepCutoffs,
   SweepResult,
 } from '../../core/store.js';
+import { REVOCATION_EVENT_TYPES } from '../../core/store.js';
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -141,19 +144,25 @@ export function createMemoryStore(): Store {
       }
       session.generation = op.toGeneration;
       session.lastActiveAt = op.at;
-      session.rotatedAt = op.at;
+      session.rotatedAtMs = op.atMs;
       retryBoxes.set(session.id, {
         generation: op.toGeneration,
         box: Uint8Array.from(op.retryBox),
       });
-      if (op.carryToken === true) {
-        for (const hash of tokensBySession.get(op.sessionId) ?? []) {
-          const token = tokens.get(hash);
-          if (token !== undefined && token.generation === op.fromGeneration)
-            token.generation = op.toGeneration;
+      const change = op.tokens;
+      if (change.kind === 'keep') return true;
+      const owned = tokensBySession.get(op.sessionId) ?? new Set<string>();
+      for (const hash of owned) {
+        const token = tokens.get(hash);
+        if (token === undefined) continue;
+        if (token.generation < op.fromGeneration) {
+          tokens.delete(hash);
+          owned.delete(hash);
+        } else if (change.kind === 'carry' && token.generation === op.fromGeneration) {
+          token.generation = op.toGeneration;
         }
       }
-      if (op.nextToken !== null) addToken(op.nextToken);
+      if (change.kind === 'rotate') addToken(change.next);
       return true;
     },
     async revokeSession(id, at, reason, event) {
@@ -164,7 +173,7 @@ export function createMemoryStore(): Store {
       if (event !== undefined) append(event);
       return true;
     },
-    async revokeSessions(filter: SessionFilter, at, reason) {
+    async revokeSessions(filter: SessionFilter, at, reason, event) {
       const revoked: { id: string; subject: string; clientId: string }[] = [];
       for (const session of sessions.values()) {
         const matches =
@@ -177,11 +186,18 @@ export function createMemoryStore(): Store {
           revoked.push({ id: session.id, subject: session.subject, clientId: session.clientId });
         }
       }
-      return revoked.sort((a, b) => (a.id < b.id ? -1 : 1));
+      revoked.sort((a, b) => (a.id < b.id ? -1 : 1));
+      for (const { id, subject, clientId } of revoked) {
+        append({ ...event, sessionId: id, subject, clientId });
+      }
+      return revoked;
     },
 
-    async revokeAccessToken(jti, expiresAt) {
-      revokedJtis.set(jti, Math.max(expiresAt, revokedJtis.get(jti) ?? 0));
+    async revokeAccessToken(jti, expiresAt, event) {
+      if (revokedJtis.has(jti)) return false;
+      revokedJtis.set(jti, expiresAt);
+      append(event);
+      return true;
     },
     isAccessTokenRevoked: async (jti) => revokedJtis.has(jti),
 
@@ -208,6 +224,25 @@ export function createMemoryStore(): Store {
         )
         .slice(0, query.limit)
         .map((e) => ({ ...e }));
+    },
+
+    async listRevocations(query: RevocationQuery) {
+      const types: readonly string[] = REVOCATION_EVENT_TYPES;
+      const found: RevocationRecord[] = [];
+      for (const e of events) {
+        if (found.length >= query.limit) break;
+        if (e.id <= query.afterId || e.at < query.since || !types.includes(e.type)) continue;
+        if (query.clientIds !== undefined && !query.clientIds.includes(e.clientId ?? '')) continue;
+        if (e.type !== 'access_token.revoked') {
+          if (e.sessionId !== null)
+            found.push({ id: e.id, at: e.at, kind: 'session', sessionId: e.sessionId });
+          continue;
+        }
+        const expiresAt = e.detail === null ? undefined : revokedJtis.get(e.detail);
+        if (e.detail !== null && expiresAt !== undefined)
+          found.push({ id: e.id, at: e.at, kind: 'jti', jti: e.detail, expiresAt });
+      }
+      return found;
     },
 
     async sweep(cutoffs: SweepCutoffs): Promise<SweepResult> {

@@ -3,6 +3,7 @@ import type {
   EventQuery,
   NewSecurityEvent,
   RefreshTokenRecord,
+  RevocationQuery,
   RotateOperation,
   SessionFilter,
   SessionQuery,
@@ -13,14 +14,19 @@ import type {
   SweepResult,
 } from '../../core/store.js';
 import {
+  REVOCATION_TYPES_SQL,
   SESSION_COLUMNS,
+  hashBytes,
+  initialEndOf,
   toClient,
   toEvent,
   toKey,
+  toRevocations,
   toSession,
   type ClientRow,
   type EventRow,
   type KeyRow,
+  type RevocationRow,
   type RevokedRow,
   type SessionRow,
 } from '../sql-rows.js';
@@ -55,21 +61,24 @@ const types = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-const hashBytes = (hash: string): Buffer => Buffer.from(hash, 'base64url');
-
 /** The statements of the refresh path (exported for the query-plan test). */
 export const HOT_STATEMENTS = {
+  // $6 is the token change: 'rotate' inserts $7, 'carry' moves the current token forward, both
+  // prune the tokens older than the one just used; 'keep' leaves them alone.
   rotate: `WITH s AS (
-      UPDATE sessions SET generation = $3, last_active_at = $4, rotated_at = $4, retry_box = $5
+      UPDATE sessions SET generation = $3, last_active_at = $4, rotated_at_ms = $8, retry_box = $5
       WHERE id = $1 AND generation = $2 AND revoked_at IS NULL
         AND expires_at > $4 AND last_active_at + idle_ttl > $4
       RETURNING id
     ), carried AS (
       UPDATE refresh_tokens SET generation = $3
-      WHERE $6::boolean AND session_id = $1 AND generation = $2 AND EXISTS (SELECT 1 FROM s)
+      WHERE $6::text = 'carry' AND session_id = $1 AND generation = $2 AND EXISTS (SELECT 1 FROM s)
+    ), pruned AS (
+      DELETE FROM refresh_tokens
+      WHERE $6::text <> 'keep' AND session_id = $1 AND generation < $2 AND EXISTS (SELECT 1 FROM s)
     ), inserted AS (
       INSERT INTO refresh_tokens (session_id, hash, generation, created_at)
-      SELECT $1, $7::bytea, $3, $4 FROM s WHERE $7::bytea IS NOT NULL
+      SELECT $1, $7::bytea, $3, $4 FROM s WHERE $6::text = 'rotate'
     )
     SELECT count(*)::int AS rotated FROM s`,
   findToken: `SELECT t.generation AS token_generation, t.created_at AS token_created_at, ${SESSION_COLUMNS}
@@ -78,7 +87,7 @@ export const HOT_STATEMENTS = {
   getRetryBox: 'SELECT retry_box FROM sessions WHERE id = $1 AND generation = $2',
   createSession: `WITH s AS (
       INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at, idle_ttl,
-        access_ttl, rotate, last_active_at, generation, rotated_at, retry_box, revoked_at,
+        access_ttl, rotate, last_active_at, generation, rotated_at_ms, retry_box, revoked_at,
         revoke_reason, ends_at)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, $14, $15, $16)
       RETURNING id
@@ -97,7 +106,7 @@ export const HOT_STATEMENTS = {
 } as const;
 
 const CLIENT_COLUMNS =
-  'id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, dialects, created_at';
+  'id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, dialects, allowed_origins, created_at';
 
 /**
  * The PostgreSQL store: the shared truth of many Baton instances. Every operation is one
@@ -289,17 +298,18 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         client.rotate,
         client.audience,
         client.dialects === null ? null : JSON.stringify(client.dialects),
+        client.allowedOrigins === null ? null : JSON.stringify(client.allowedOrigins),
         client.createdAt,
       ];
       const conflict = replace
         ? `ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, access_ttl = excluded.access_ttl,
              refresh_ttl = excluded.refresh_ttl, idle_ttl = excluded.idle_ttl, reuse_grace = excluded.reuse_grace,
              rotate = excluded.rotate, audience = excluded.audience, dialects = excluded.dialects,
-             created_at = excluded.created_at`
+             allowed_origins = excluded.allowed_origins, created_at = excluded.created_at`
         : 'ON CONFLICT (id) DO NOTHING';
       const result = await query(
         undefined,
-        `INSERT INTO clients (${CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ${conflict}`,
+        `INSERT INTO clients (${CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ${conflict}`,
         values,
       );
       return result.rowCount === 1;
@@ -322,10 +332,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         session.rotate,
         session.lastActiveAt,
         session.generation,
-        session.rotatedAt,
+        session.rotatedAtMs,
         session.revokedAt,
         session.revokeReason,
-        session.revokedAt ?? Math.min(session.expiresAt, session.lastActiveAt + session.idleTtl),
+        initialEndOf(session),
         hashBytes(token.hash),
         token.generation,
         token.createdAt,
@@ -370,8 +380,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         op.toGeneration,
         op.at,
         Buffer.from(op.retryBox.buffer, op.retryBox.byteOffset, op.retryBox.byteLength),
-        op.carryToken === true,
-        op.nextToken === null ? null : hashBytes(op.nextToken.hash),
+        op.tokens.kind,
+        op.tokens.kind === 'rotate' ? hashBytes(op.tokens.next.hash) : null,
+        op.atMs,
       ]);
       return rows[0]?.rotated === 1;
     },
@@ -394,27 +405,51 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       );
       return rows[0]?.revoked === 1;
     },
-    async revokeSessions(filter: SessionFilter, at, reason) {
+    async revokeSessions(filter: SessionFilter, at, reason, event) {
       const column = 'subject' in filter ? 'subject' : 'client_id';
       const value = 'subject' in filter ? filter.subject : filter.clientId;
+      // One statement: the revocations and their events commit together.
       const { rows } = await query<RevokedRow>(
         undefined,
-        `UPDATE sessions SET revoked_at = $1, revoke_reason = $2, ends_at = $1
-         WHERE ${column} = $3 AND revoked_at IS NULL RETURNING id, subject, client_id`,
-        [at, reason, value],
+        `WITH r AS (
+           UPDATE sessions SET revoked_at = $1, revoke_reason = $2, ends_at = $1
+           WHERE ${column} = $3 AND revoked_at IS NULL RETURNING id, subject, client_id
+         ), e AS (
+           INSERT INTO events (type, at, session_id, subject, client_id, ip, detail)
+           SELECT $4, $5, id, subject, client_id, $6, $7 FROM r ORDER BY id
+         )
+         SELECT id, subject, client_id FROM r`,
+        [at, reason, value, event.type, event.at, event.ip, event.detail],
       );
       return rows
         .map((row) => ({ id: row.id, subject: row.subject, clientId: row.client_id }))
         .sort((a, b) => (a.id < b.id ? -1 : 1));
     },
 
-    async revokeAccessToken(jti, expiresAt) {
-      await query(
+    async revokeAccessToken(jti, expiresAt, event) {
+      const { rows } = await query<{ revoked: number }>(
         undefined,
-        `INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2)
-         ON CONFLICT (jti) DO UPDATE SET expires_at = GREATEST(revoked_access_tokens.expires_at, excluded.expires_at)`,
-        [jti, expiresAt],
+        `WITH r AS (
+           INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2)
+           ON CONFLICT (jti) DO NOTHING RETURNING jti
+         ), e AS (
+           INSERT INTO events (type, at, session_id, subject, client_id, ip, detail)
+           SELECT $3, $4, $5, $6, $7, $8, $9 FROM r
+         )
+         SELECT count(*)::int AS revoked FROM r`,
+        [
+          jti,
+          expiresAt,
+          event.type,
+          event.at,
+          event.sessionId,
+          event.subject,
+          event.clientId,
+          event.ip,
+          event.detail,
+        ],
       );
+      return rows[0]?.revoked === 1;
     },
     async isAccessTokenRevoked(jti) {
       return (
@@ -477,6 +512,20 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         [q.afterId ?? 0, q.type ?? null, q.since ?? null, q.limit],
       );
       return rows.map(toEvent);
+    },
+
+    async listRevocations(q: RevocationQuery) {
+      const { rows } = await query<RevocationRow>(
+        undefined,
+        `SELECT e.id, e.at, e.type, e.session_id, r.jti, r.expires_at
+         FROM events e LEFT JOIN revoked_access_tokens r
+           ON e.type = 'access_token.revoked' AND r.jti = e.detail
+         WHERE e.id > $1 AND e.at >= $2 AND e.type IN (${REVOCATION_TYPES_SQL})
+           AND ($3::text[] IS NULL OR e.client_id = ANY($3::text[]))
+         ORDER BY e.id LIMIT $4`,
+        [q.afterId, q.since, q.clientIds ?? null, q.limit],
+      );
+      return toRevocations(rows);
     },
 
     async sweep(cutoffs: SweepCutoffs): Promise<SweepResult> {

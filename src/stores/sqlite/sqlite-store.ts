@@ -4,7 +4,9 @@ import type {
   EventQuery,
   NewSecurityEvent,
   RefreshTokenRecord,
+  RevocationQuery,
   RotateOperation,
+  SessionEventTemplate,
   SessionFilter,
   SessionQuery,
   SessionRecord,
@@ -16,8 +18,11 @@ import type {
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import { unavailable } from './sqlite-errors.js';
 import {
+  REVOCATION_TYPES_SQL,
   SESSION_COLUMNS,
   hashBytes,
+  initialEndOf,
+  toRevocations,
   toClient,
   toEvent,
   toKey,
@@ -25,6 +30,7 @@ import {
   type ClientRow,
   type EventRow,
   type KeyRow,
+  type RevocationRow,
   type RevokedRow,
   type SessionRow,
 } from '../sql-rows.js';
@@ -91,27 +97,30 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     getClient: db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE id = ?'),
     listClients: db.prepare<[], ClientRow>('SELECT * FROM clients ORDER BY id'),
     insertClient: db.prepare(
-      `INSERT INTO clients (id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, dialects, created_at)
-       VALUES (@id, @secretHash, @accessTtl, @refreshTtl, @idleTtl, @reuseGrace, @rotate, @audience, @dialects, @createdAt)
+      `INSERT INTO clients (id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, dialects, allowed_origins, created_at)
+       VALUES (@id, @secretHash, @accessTtl, @refreshTtl, @idleTtl, @reuseGrace, @rotate, @audience, @dialects, @allowedOrigins, @createdAt)
        ON CONFLICT (id) DO NOTHING`,
     ),
     replaceClient: db.prepare(
-      `INSERT OR REPLACE INTO clients (id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, dialects, created_at)
-       VALUES (@id, @secretHash, @accessTtl, @refreshTtl, @idleTtl, @reuseGrace, @rotate, @audience, @dialects, @createdAt)`,
+      `INSERT OR REPLACE INTO clients (id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, dialects, allowed_origins, created_at)
+       VALUES (@id, @secretHash, @accessTtl, @refreshTtl, @idleTtl, @reuseGrace, @rotate, @audience, @dialects, @allowedOrigins, @createdAt)`,
     ),
     deleteClient: db.prepare('DELETE FROM clients WHERE id = ?'),
 
     insertSession: db.prepare(
       `INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at, idle_ttl, access_ttl, rotate,
-         last_active_at, generation, rotated_at, retry_box, revoked_at, revoke_reason, ends_at)
+         last_active_at, generation, rotated_at_ms, retry_box, revoked_at, revoke_reason, ends_at)
        VALUES (@id, @subject, @clientId, @scope, @claims, @createdAt, @expiresAt, @idleTtl, @accessTtl, @rotate,
-         @lastActiveAt, @generation, @rotatedAt, @retryBox, @revokedAt, @revokeReason, @endsAt)`,
+         @lastActiveAt, @generation, @rotatedAtMs, @retryBox, @revokedAt, @revokeReason, @endsAt)`,
     ),
     insertToken: db.prepare(
       'INSERT INTO refresh_tokens (session_id, hash, generation, created_at) VALUES (?, ?, ?, ?)',
     ),
     carryToken: db.prepare<[number, string, number]>(
       'UPDATE refresh_tokens SET generation = ? WHERE session_id = ? AND generation = ?',
+    ),
+    pruneTokens: db.prepare<[string, number]>(
+      'DELETE FROM refresh_tokens WHERE session_id = ? AND generation < ?',
     ),
     getRetryBox: db.prepare<[string, number], { retry_box: Buffer | null }>(
       'SELECT retry_box FROM sessions WHERE id = ? AND generation = ?',
@@ -127,7 +136,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
        FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id WHERE s.id = ? AND t.hash = ?`,
     ),
     rotate: db.prepare(
-      `UPDATE sessions SET generation = @toGeneration, last_active_at = @at, rotated_at = @at, retry_box = @retryBox
+      `UPDATE sessions SET generation = @toGeneration, last_active_at = @at, rotated_at_ms = @atMs, retry_box = @retryBox
        WHERE id = @sessionId AND generation = @fromGeneration AND revoked_at IS NULL
          AND expires_at > @at AND last_active_at + idle_ttl > @at`,
     ),
@@ -141,6 +150,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     revokeByClient: db.prepare<[number, string, number, string], RevokedRow>(
       `UPDATE sessions SET revoked_at = ?, revoke_reason = ?, ends_at = ? WHERE client_id = ? AND revoked_at IS NULL
        RETURNING id, subject, client_id`,
+    ),
+    listRevocations: db.prepare<
+      { afterId: number; since: number; clientIds: string | null; limit: number },
+      RevocationRow
+    >(
+      `SELECT e.id, e.at, e.type, e.session_id, r.jti, r.expires_at
+       FROM events e LEFT JOIN revoked_access_tokens r
+         ON e.type = 'access_token.revoked' AND r.jti = e.detail
+       WHERE e.id > @afterId AND e.at >= @since AND e.type IN (${REVOCATION_TYPES_SQL})
+         AND (@clientIds IS NULL OR e.client_id IN (SELECT value FROM json_each(@clientIds)))
+       ORDER BY e.id LIMIT @limit`,
     ),
     listAll: db.prepare<[string, number], SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id > ? ORDER BY s.id LIMIT ?`,
@@ -156,8 +176,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ),
 
     revokeJti: db.prepare(
-      `INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?)
-       ON CONFLICT (jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
+      'INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING',
     ),
     isJtiRevoked: db.prepare<[string], { one: number }>(
       'SELECT 1 AS one FROM revoked_access_tokens WHERE jti = ?',
@@ -215,8 +234,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       claims: JSON.stringify(session.claims),
       rotate: session.rotate ? 1 : 0,
       retryBox: null,
-      endsAt:
-        session.revokedAt ?? Math.min(session.expiresAt, session.lastActiveAt + session.idleTtl),
+      endsAt: initialEndOf(session),
     });
     sql.insertToken.run(token.sessionId, hashBytes(token.hash), token.generation, token.createdAt);
   });
@@ -225,16 +243,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const changed = sql.rotate.run({
       toGeneration: op.toGeneration,
       at: op.at,
+      atMs: op.atMs,
       retryBox: op.retryBox,
       sessionId: op.sessionId,
       fromGeneration: op.fromGeneration,
     }).changes;
     if (changed !== 1) return false;
-    if (op.carryToken === true)
+    const change = op.tokens;
+    if (change.kind === 'keep') return true;
+    sql.pruneTokens.run(op.sessionId, op.fromGeneration);
+    if (change.kind === 'carry')
       sql.carryToken.run(op.toGeneration, op.sessionId, op.fromGeneration);
-    const next = op.nextToken;
-    if (next !== null)
+    else {
+      const next = change.next;
       sql.insertToken.run(next.sessionId, hashBytes(next.hash), next.generation, next.createdAt);
+    }
     return true;
   }
 
@@ -266,6 +289,37 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     (id: string, at: number, reason: string, event?: NewSecurityEvent): boolean => {
       if (sql.revokeSession.run(at, reason, at, id).changes !== 1) return false;
       if (event !== undefined) sql.appendEvent.run(eventParams(event));
+      return true;
+    },
+  );
+
+  const revokeSessions = db.transaction(
+    (filter: SessionFilter, at: number, reason: string, event: SessionEventTemplate) => {
+      const rows =
+        'subject' in filter
+          ? sql.revokeBySubject.all(at, reason, at, filter.subject)
+          : sql.revokeByClient.all(at, reason, at, filter.clientId);
+      const revoked = rows
+        .map((row) => ({ id: row.id, subject: row.subject, clientId: row.client_id }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1));
+      for (const session of revoked) {
+        sql.appendEvent.run(
+          eventParams({
+            ...event,
+            sessionId: session.id,
+            subject: session.subject,
+            clientId: session.clientId,
+          }),
+        );
+      }
+      return revoked;
+    },
+  );
+
+  const revokeAccessToken = db.transaction(
+    (jti: string, expiresAt: number, event: NewSecurityEvent): boolean => {
+      if (sql.revokeJti.run(jti, expiresAt).changes !== 1) return false;
+      sql.appendEvent.run(eventParams(event));
       return true;
     },
   );
@@ -351,6 +405,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         ...client,
         rotate: client.rotate === null ? null : client.rotate ? 1 : 0,
         dialects: client.dialects === null ? null : JSON.stringify(client.dialects),
+        allowedOrigins:
+          client.allowedOrigins === null ? null : JSON.stringify(client.allowedOrigins),
       };
       return (replace ? sql.replaceClient : sql.insertClient).run(params).changes === 1;
     }),
@@ -390,19 +446,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     revokeSession: guard((id: string, at: number, reason: string, event?: NewSecurityEvent) =>
       revokeSession.immediate(id, at, reason, event),
     ),
-    revokeSessions: guard((filter: SessionFilter, at: number, reason: string) => {
-      const rows =
-        'subject' in filter
-          ? sql.revokeBySubject.all(at, reason, at, filter.subject)
-          : sql.revokeByClient.all(at, reason, at, filter.clientId);
-      return rows
-        .map((row) => ({ id: row.id, subject: row.subject, clientId: row.client_id }))
-        .sort((a, b) => (a.id < b.id ? -1 : 1));
-    }),
+    revokeSessions: guard(
+      (filter: SessionFilter, at: number, reason: string, event: SessionEventTemplate) =>
+        revokeSessions.immediate(filter, at, reason, event),
+    ),
 
-    revokeAccessToken: guard((jti: string, expiresAt: number) => {
-      sql.revokeJti.run(jti, expiresAt);
-    }),
+    revokeAccessToken: guard((jti: string, expiresAt: number, event: NewSecurityEvent) =>
+      revokeAccessToken.immediate(jti, expiresAt, event),
+    ),
     isAccessTokenRevoked: guard((jti: string) => sql.isJtiRevoked.get(jti) !== undefined),
 
     listKeys: guard(() => sql.listKeys.all().map(toKey)),
@@ -420,6 +471,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           limit: query.limit,
         })
         .map(toEvent),
+    ),
+
+    listRevocations: guard((query: RevocationQuery) =>
+      toRevocations(
+        sql.listRevocations.all({
+          afterId: query.afterId,
+          since: query.since,
+          clientIds: query.clientIds === undefined ? null : JSON.stringify(query.clientIds),
+          limit: query.limit,
+        }),
+      ),
     ),
 
     sweep: guard((cutoffs: SweepCutoffs) => sweep.immediate(cutoffs)),

@@ -1,0 +1,4 @@
+-- Baton schema for PostgreSQL, version 3: the browser origins a client's sessions may be
+-- refreshed from (CORS), a JSON array of origins, or NULL for none besides the service-wide list.
+
+ALTER TABLE clients ADD COLUMN allowed_origins text;
