@@ -8,6 +8,7 @@ import {
   type SigningAlg,
 } from '../core/config.js';
 import { DIALECT_NAMES, isDialectName } from '../core/dialects.js';
+import { MAX_ORIGINS, normaliseOrigin } from '../core/origins.js';
 import type { DialectMount } from '../http/faces/dialects/mounts.js';
 
 /** A configuration problem: start-up stops with this one line. */
@@ -32,6 +33,7 @@ export const CONFIG_KEYS = [
   'BATON_ROTATE',
   'BATON_ALG',
   'BATON_WEBHOOK_URL',
+  'BATON_CORS_ORIGINS',
   'BATON_LOG_LEVEL',
   'BATON_TRUST_PROXY',
   'BATON_RATE_LIMIT_IP',
@@ -58,6 +60,8 @@ export interface BatonConfig {
   readonly rotate: boolean;
   readonly alg: SigningAlg;
   readonly webhookUrl: string | undefined;
+  /** Browser origins allowed for every client (CORS). */
+  readonly corsOrigins: readonly string[];
   readonly logLevel: string;
   readonly trustProxy: boolean | string[];
   readonly rateLimitIp: number;
@@ -129,6 +133,21 @@ function url(key: ConfigKey, value: string | undefined, protocols: string[]): st
 // Segments of unreserved characters; `.` and `..` are not segments a client can send (RFC 3986
 // §5.2.4 removes them), so a mount under them could never be reached.
 const PREFIX_PATTERN = /^(\/(?!\.\.?(?:\/|$))[A-Za-z0-9._~-]+)+$/;
+
+/** `BATON_CORS_ORIGINS`: exact origins separated by commas. */
+function origins(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  const entries = value.split(',').map((entry) => entry.trim());
+  const bad = entries.find((entry) => normaliseOrigin(entry) === undefined);
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `BATON_CORS_ORIGINS: ${JSON.stringify(bad.slice(0, 80))} is not an origin (scheme://host[:port], http or https, no path or wildcard)`,
+    );
+  }
+  if (entries.length > MAX_ORIGINS)
+    throw new ConfigError(`BATON_CORS_ORIGINS may list at most ${MAX_ORIGINS} origins`);
+  return [...new Set(entries.map((entry) => normaliseOrigin(entry) as string))];
+}
 
 /** `BATON_DIALECTS`: `name[:/prefix]` entries separated by commas, or `all[:/prefix]`. */
 function dialects(value: string | undefined): DialectMount[] {
@@ -230,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): BatonCo
     rotate: boolean('BATON_ROTATE', get('BATON_ROTATE'), defaults.rotate),
     alg: alg as SigningAlg,
     webhookUrl: url('BATON_WEBHOOK_URL', get('BATON_WEBHOOK_URL'), ['http:', 'https:']),
+    corsOrigins: origins(get('BATON_CORS_ORIGINS')),
     logLevel,
     trustProxy,
     rateLimitIp: integer(

@@ -35,6 +35,7 @@ export async function openService(
       rotate: config.rotate,
       alg: config.alg,
       rateLimit: { ipFailures: config.rateLimitIp, sessionFailures: config.rateLimitSession },
+      corsOrigins: config.corsOrigins,
       ...(config.secret === undefined ? {} : { secret: config.secret }),
       ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
       ...(options.events === undefined ? {} : { events: options.events }),

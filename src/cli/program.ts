@@ -118,6 +118,11 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
       `dialects allowed to refresh this client's sessions: a comma list of ${DIALECT_NAMES.join(', ')}, or none (default: all for a public client, none for a confidential one)`,
       dialectList,
     )
+    .option(
+      '--allowed-origins <list>',
+      "browser origins (comma list of scheme://host[:port]) that may refresh this client's sessions, besides BATON_CORS_ORIGINS",
+      (value: string) => value.split(',').map((origin) => origin.trim()),
+    )
     .option('--replace', 'replace an existing client of this id')
     .action(async (id: string, options) =>
       (await import('./commands/clients.js')).addClient(config(), id, options),

@@ -10,6 +10,8 @@ export const CLIENT_CACHE_TTL = 5;
  */
 export interface ClientCache {
   get(id: string): Promise<ClientRecord | undefined>;
+  /** Whether some client lists `origin` among its `allowedOrigins` (the union, kept as briefly). */
+  someAllowOrigin(origin: string): Promise<boolean>;
   /** Forgets a client after a local change. */
   invalidate(id: string): void;
 }
@@ -17,6 +19,7 @@ export interface ClientCache {
 /** Creates a {@link ClientCache} over the store. */
 export function createClientCache(store: Store, clock: Clock): ClientCache {
   const entries = new Map<string, { client: ClientRecord | undefined; loadedAt: number }>();
+  let origins: { set: ReadonlySet<string>; loadedAt: number } | undefined;
   return {
     async get(id) {
       const now = clock.now();
@@ -28,8 +31,17 @@ export function createClientCache(store: Store, clock: Clock): ClientCache {
       else entries.set(id, { client, loadedAt: now });
       return client;
     },
+    async someAllowOrigin(origin) {
+      const now = clock.now();
+      if (origins === undefined || now - origins.loadedAt >= CLIENT_CACHE_TTL) {
+        const clients = await store.listClients();
+        origins = { set: new Set(clients.flatMap((c) => c.allowedOrigins ?? [])), loadedAt: now };
+      }
+      return origins.set.has(origin);
+    },
     invalidate(id) {
       entries.delete(id);
+      origins = undefined;
     },
   };
 }

@@ -1,4 +1,5 @@
 import { BatonError } from './errors.js';
+import { parseOriginList } from './origins.js';
 
 /** JWT signing algorithms Baton can use. */
 export const SIGNING_ALGS = ['EdDSA', 'ES256', 'RS256', 'HS256'] as const;
@@ -45,6 +46,11 @@ export interface ServiceOptions {
   /** Master secret (hash pepper and key encryption), at least 32 characters. */
   secret?: string;
   rateLimit?: RateLimitOptions;
+  /**
+   * Browser origins (`https://app.example.com`) allowed to call the public endpoints for every
+   * client (CORS); clients may allow more of their own. None by default.
+   */
+  corsOrigins?: readonly string[];
 }
 
 /** Validated, frozen {@link ServiceOptions}. */
@@ -58,6 +64,10 @@ export interface ResolvedServiceOptions {
   readonly alg: SigningAlg;
   readonly secret: string | undefined;
   readonly rateLimit: Readonly<Required<RateLimitOptions>>;
+  /** The issuer's origin: same-origin browser calls are always allowed. */
+  readonly issuerOrigin: string;
+  /** Normalised {@link ServiceOptions.corsOrigins}. */
+  readonly corsOrigins: readonly string[];
 }
 
 /** Default values of {@link ServiceOptions}. */
@@ -105,6 +115,12 @@ export function resolveServiceOptions(options: ServiceOptions): ResolvedServiceO
     throw invalid('secret must be at least 32 characters');
   }
   const limits = { ...SERVICE_DEFAULTS.rateLimit, ...options.rateLimit };
+  let corsOrigins: string[];
+  try {
+    corsOrigins = parseOriginList(options.corsOrigins ?? [], 'corsOrigins');
+  } catch (error) {
+    throw invalid(error instanceof Error ? error.message : String(error));
+  }
   return Object.freeze({
     // RFC 8414: the issuer identifier has no trailing slash when it has no path.
     issuer: options.issuer.replace(/\/+$/, ''),
@@ -133,6 +149,8 @@ export function resolveServiceOptions(options: ServiceOptions): ResolvedServiceO
       MAX_REUSE_GRACE,
     ),
     rotate: options.rotate ?? SERVICE_DEFAULTS.rotate,
+    issuerOrigin: issuer.origin,
+    corsOrigins: Object.freeze(corsOrigins),
     alg,
     secret: options.secret,
     rateLimit: Object.freeze({

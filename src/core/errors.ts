@@ -42,6 +42,11 @@ export const ERROR_CODES = {
     error: 'unauthorized_client',
     reason: 'dialect_disabled',
   },
+  ERR_ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    error: 'unauthorized_client',
+    reason: 'origin_not_allowed',
+  },
   ERR_ADMIN_UNAUTHORIZED: { status: 401, error: 'unauthorized', reason: 'unauthorized' },
   ERR_NOT_FOUND: { status: 404, error: 'not_found', reason: 'not_found' },
   ERR_CONFLICT: { status: 409, error: 'conflict', reason: 'conflict' },

@@ -1,4 +1,6 @@
+import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
+import type { ClientRecord } from './store.js';
 
 /** Most origins one list may hold (a client's, or the service-wide one). */
 export const MAX_ORIGINS = 50;
@@ -41,4 +43,41 @@ export function parseOriginList(value: unknown, name = 'allowedOrigins'): string
     origins.add(origin);
   }
   return [...origins];
+}
+
+/**
+ * Whether a browser on `origin` may call Baton's public endpoints at all: Baton's own origin,
+ * an origin of the service-wide list (`BATON_CORS_ORIGINS`), or one some client allows.
+ */
+export async function isOriginAllowed(ctx: ServiceContext, origin: string): Promise<boolean> {
+  const normal = normaliseOrigin(origin);
+  if (normal === undefined) return false;
+  if (normal === ctx.options.issuerOrigin || ctx.options.corsOrigins.includes(normal)) return true;
+  return ctx.clients.someAllowOrigin(normal);
+}
+
+/**
+ * Throws `ERR_ORIGIN_NOT_ALLOWED` unless a browser on `origin` may refresh sessions of `client`:
+ * Baton's own origin, the service-wide list, or the client's own `allowedOrigins`. No origin (a
+ * server, a native app) is always allowed.
+ */
+export function checkClientOrigin(
+  ctx: ServiceContext,
+  client: ClientRecord,
+  origin: string | undefined,
+): void {
+  if (origin === undefined) return;
+  const normal = normaliseOrigin(origin);
+  const allowed =
+    normal !== undefined &&
+    (normal === ctx.options.issuerOrigin ||
+      ctx.options.corsOrigins.includes(normal) ||
+      (client.allowedOrigins?.includes(normal) ?? false));
+  if (!allowed) {
+    throw new BatonError(
+      'ERR_ORIGIN_NOT_ALLOWED',
+      'this origin may not refresh the sessions of this client',
+      { detail: `client ${client.id}` },
+    );
+  }
 }

@@ -23,6 +23,8 @@ export interface AccessTokenRefreshRequest {
   dialect: DialectName;
   /** Client IP, for rate limits and security events. */
   ip?: string | undefined;
+  /** The browser origin the request came from (`Origin` header), checked against the client's. */
+  origin?: string | undefined;
 }
 
 function invalid(description: string): BatonError {
@@ -76,7 +78,7 @@ async function decide(
   { session, generation, claims }: LoadedAccessToken,
   time: RefreshTime,
 ): Promise<RefreshDecision> {
-  const client = await sessionClient(ctx, session, { dialect: request.dialect });
+  const client = await sessionClient(ctx, session, request);
   checkSessionLive(session, time.now);
   if (generation === session.generation) {
     if (time.now >= claims.exp) throw invalid('the access token has expired');

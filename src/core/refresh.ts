@@ -7,6 +7,7 @@ import { checkBudget, isCountedFailure, spendBudget } from './failure-limits.js'
 import { findRefreshToken } from './find-refresh-token.js';
 import { generateRefreshToken } from './refresh-token.js';
 import { open, retryBoxKey } from './sealed-box.js';
+import { checkClientOrigin } from './origins.js';
 import { narrowScope } from './scope.js';
 import { checkSessionLive } from './session-status.js';
 import type { ClientRecord, NewSecurityEvent, SessionRecord, TokenChange } from './store.js';
@@ -32,6 +33,8 @@ export interface RefreshRequest {
   scope?: string | undefined;
   /** Client IP, for rate limits and security events. */
   ip?: string | undefined;
+  /** The browser origin the request came from (`Origin` header), checked against the client's. */
+  origin?: string | undefined;
 }
 
 /** The result of a refresh. */
@@ -220,12 +223,16 @@ async function decideRefresh(
 
 /**
  * The session's client, checked against the caller: client authentication on the OAuth face,
- * the client's dialect switch on a dialect.
+ * the client's dialect switch on a dialect, and the browser origin, if any.
  */
 export async function sessionClient(
   ctx: ServiceContext,
   session: SessionRecord,
-  caller: { client?: ClientIdentity | undefined; dialect?: DialectName | undefined },
+  caller: {
+    client?: ClientIdentity | undefined;
+    dialect?: DialectName | undefined;
+    origin?: string | undefined;
+  },
 ): Promise<ClientRecord> {
   const client = await ctx.clients.get(session.clientId);
   if (client === undefined)
@@ -234,6 +241,7 @@ export async function sessionClient(
     });
   if (caller.dialect === undefined) checkClientBinding(client, caller.client);
   else checkDialectAllowed(client, caller.dialect);
+  checkClientOrigin(ctx, client, caller.origin);
   return client;
 }
 

@@ -24,6 +24,7 @@ import {
 import type { ServiceContext } from './context.js';
 import { silentEventSink, type EventSink } from './events.js';
 import { introspect, type Introspection, type IntrospectionCaller } from './introspect.js';
+import { isOriginAllowed } from './origins.js';
 import { issueSession, type IssueSessionInput } from './issue-session.js';
 import { createKeyring, KEY_RETENTION_TTL } from './keyring.js';
 import { createMemoryRateLimiter, type RateLimiter } from './rate-limiter.js';
@@ -92,6 +93,8 @@ export interface TokenService {
   /** Refreshes with an unexpired access token alone (payabli, transak); see docs/dialects.md. */
   refreshByAccessToken(request: AccessTokenRefreshRequest): Promise<RefreshResult>;
   issueSession(input: IssueSessionInput): Promise<TokenSet & { refreshToken: string }>;
+  /** Whether a browser on `origin` may call the public endpoints (see `isOriginAllowed`). */
+  isOriginAllowed(origin: string): Promise<boolean>;
   /** Checks client credentials; failures count against `ip`'s rate limit. */
   authenticateClient(credentials: ClientCredentials, ip?: string): Promise<ClientIdentity>;
   /** RFC 7662 introspection for the admin token or an authenticated client (see `introspect`). */
@@ -204,6 +207,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     refreshByAccessToken: (request) => refreshByAccessToken(ctx, request),
     issueSession: (input) => issueSession(ctx, input),
     authenticateClient: (credentials, ip) => authenticateClient(ctx, credentials, ip),
+    isOriginAllowed: (origin) => isOriginAllowed(ctx, origin),
     introspect: (token, caller) => introspect(ctx, token, caller),
     listRevocations: (caller, after) => listRevocations(ctx, caller, after),
     checkAccessToken: (token) => checkAccessToken(ctx, token),

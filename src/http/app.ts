@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TokenService } from '../core/token-service.js';
 import { BatonError } from '../core/errors.js';
+import { installCors } from './cors.js';
 import {
   installErrorHandling,
   rendererFor,
@@ -150,9 +151,11 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     done(null, payload);
   });
 
+  const addPreflights = installCors(app, service);
   await app.register(oauthFace, { service, metrics });
   await app.register(adminFace, { service });
   await mountDialects(app, dialects, { service, metrics });
+  addPreflights();
   await app.register(operationsFace, {
     service,
     metrics,

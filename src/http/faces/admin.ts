@@ -4,6 +4,7 @@ import { BatonError } from '../../core/errors.js';
 import { SECURITY_EVENT_TYPES, type SecurityEventType } from '../../core/store.js';
 import type { ClientInput } from '../../core/clients.js';
 import { DIALECT_NAMES } from '../../core/dialects.js';
+import { MAX_ORIGINS } from '../../core/origins.js';
 import type { IssueSessionInput } from '../../core/issue-session.js';
 import type { TokenService } from '../../core/token-service.js';
 import type { TokenSet } from '../../core/token-set.js';
@@ -75,6 +76,14 @@ export const createClientSchema = {
       items: { type: 'string', enum: [...DIALECT_NAMES] },
       description:
         "dialects through which this client's sessions may be refreshed; omit for the default (all for a public client, none for a confidential one)",
+    },
+    allowedOrigins: {
+      type: 'array',
+      maxItems: MAX_ORIGINS,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 255 },
+      description:
+        "browser origins (scheme://host[:port]) that may refresh this client's sessions (CORS), besides the service-wide list",
     },
     replace: { type: 'boolean', description: 'replace a client of the same id (new secret)' },
   },

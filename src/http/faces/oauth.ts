@@ -1,3 +1,4 @@
+import { callerOf } from '../caller.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientIdentity } from '../../core/clients.js';
 import { BatonError } from '../../core/errors.js';
@@ -115,7 +116,7 @@ export async function oauthFace(
       // Client authentication is part of the refresh: its failures count in the metrics too.
       const { tokens } = await metrics.refresh('oauth', async () => {
         const client = await identify(service, request, read);
-        return service.refresh({ refreshToken, client, scope, ip: request.ip });
+        return service.refresh({ refreshToken, client, scope, ...callerOf(request) });
       });
       return reply.send(renderTokenResponse(tokens));
     },

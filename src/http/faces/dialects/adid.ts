@@ -1,3 +1,4 @@
+import { callerOf } from '../../caller.js';
 import type { FastifyInstance } from 'fastify';
 import type { ErrorRenderer } from '../../errors.js';
 import { readParams } from '../../params.js';
@@ -86,7 +87,7 @@ export async function adidFace(
     async (request, reply) => {
       const refreshToken = requireTokenField(readParams(request.body), 'refreshToken');
       const { tokens } = await metrics.refresh('adid', () =>
-        service.refresh({ refreshToken, dialect: 'adid', ip: request.ip }),
+        service.refresh({ refreshToken, dialect: 'adid', ...callerOf(request) }),
       );
       return reply.send(
         tokens.refreshToken === null

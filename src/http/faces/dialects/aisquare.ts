@@ -1,3 +1,4 @@
+import { callerOf } from '../../caller.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { INVALID_JSON, type ErrorRenderer } from '../../errors.js';
 import type { DialectOptions } from './context.js';
@@ -127,7 +128,7 @@ export async function aisquareFace(
           `Ensure this field has no more than ${MAX_TOKEN_LENGTH} characters.`,
         );
       const { tokens } = await metrics.refresh('aisquare', () =>
-        service.refresh({ refreshToken, dialect: 'aisquare', ip: request.ip }),
+        service.refresh({ refreshToken, dialect: 'aisquare', ...callerOf(request) }),
       );
       return reply.send(
         tokens.refreshToken === null

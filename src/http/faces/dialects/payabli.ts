@@ -1,3 +1,4 @@
+import { callerOf } from '../../caller.js';
 import type { FastifyInstance } from 'fastify';
 import type { ErrorRenderer } from '../../errors.js';
 import type { DialectOptions } from './context.js';
@@ -87,7 +88,7 @@ export async function payabliFace(
         'requestToken',
       );
       const { tokens } = await metrics.refresh('payabli', () =>
-        service.refreshByAccessToken({ accessToken, dialect: 'payabli', ip: request.ip }),
+        service.refreshByAccessToken({ accessToken, dialect: 'payabli', ...callerOf(request) }),
       );
       return reply.send({
         isSuccess: true,

@@ -1,3 +1,4 @@
+import { callerOf } from '../../caller.js';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { BatonError } from '../../../core/errors.js';
@@ -123,7 +124,7 @@ export async function sevenGFace(
       );
       const refreshToken = requireTokenField(readParams(request.body), 'refreshToken', 255);
       const { tokens } = await metrics.refresh('sevenG', () =>
-        service.refresh({ refreshToken, accessToken, dialect: 'sevenG', ip: request.ip }),
+        service.refresh({ refreshToken, accessToken, dialect: 'sevenG', ...callerOf(request) }),
       );
       // Without rotation (an operator's choice) the presented refresh token stays the one to keep.
       return reply.send({

@@ -1,3 +1,4 @@
+import { callerOf } from '../../caller.js';
 import type { FastifyInstance } from 'fastify';
 import type { ErrorRenderer } from '../../errors.js';
 import type { DialectOptions } from './context.js';
@@ -104,7 +105,7 @@ export async function transakFace(
         'authorization',
       );
       const { tokens } = await metrics.refresh('transak', () =>
-        service.refreshByAccessToken({ accessToken, dialect: 'transak', ip: request.ip }),
+        service.refreshByAccessToken({ accessToken, dialect: 'transak', ...callerOf(request) }),
       );
       return reply.send({ data: { accessToken: tokens.accessToken } });
     },

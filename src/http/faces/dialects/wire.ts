@@ -25,6 +25,8 @@ const MALFORMED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 export function dialectStatus(error: BatonError, credentialStatus = 401): number {
   if (MALFORMED.has(error.code)) return 400;
   if (error.code === 'ERR_NOT_FOUND') return 404;
+  // Not a credential problem: the browser's origin is not allowed (CORS), on every face alike.
+  if (error.code === 'ERR_ORIGIN_NOT_ALLOWED') return 403;
   if (error.status === 429 || error.status >= 500) return error.status;
   return credentialStatus;
 }
