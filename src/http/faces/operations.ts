@@ -153,6 +153,9 @@ export async function operationsFace(
               properties: {
                 openapi: { type: 'string', enum: ['3.1.0'] },
                 info: { type: 'object' },
+                servers: { type: 'array' },
+                tags: { type: 'array' },
+                components: { type: 'object' },
                 paths: { type: 'object' },
               },
             }),
