@@ -3,6 +3,12 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { ERROR_CODES, type ErrorCode } from '../core/errors.js';
 import { errorCatalogue } from './docs/error-catalogue.js';
 
+// How a route is documented: its `config.openapi` is an OpenAPI operation object with `tags`
+// (one of TAGS below), a unique camelCase `operationId`, a `summary`, `security` (`[]` when
+// public) and `responses`: the success body via `jsonContent(schema)` and the errors via the
+// face's helper (`oauthErrors`, `adminErrors`, `dialectErrors`), which add the headers of 401,
+// 429 and 503. Path and query parameters and a JSON body come from the route's own schema.
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route's OpenAPI operation object; routes without one are not documented. */

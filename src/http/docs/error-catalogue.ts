@@ -81,11 +81,17 @@ export function errorCatalogue(): string {
     ({ code, status, error, reason, when }) =>
       `| \`${code}\` | ${status} | \`${error}\` | \`${reason}\` | ${when} |`,
   );
+  // A disclosure keeps the long table from pushing the operations off the reference's first
+  // screen; the blank lines around the table let Markdown renderers parse it inside the HTML.
   return [
     INTRO,
+    '',
+    `<details><summary>Every error code (${rows.length})</summary>`,
     '',
     '| code | status | error | reason | when |',
     '| --- | --- | --- | --- | --- |',
     ...rows,
+    '',
+    '</details>',
   ].join('\n');
 }
