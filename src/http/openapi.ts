@@ -231,12 +231,17 @@ function routeParameters(route: RouteOptions): Parameter[] {
   return [...path, ...query];
 }
 
-/** The generated parameters, each replaced by a documented one of the same name and place. */
+/**
+ * The generated parameters, each completed by a documented one of the same name and place (a
+ * description, a narrower schema), then the documented ones the route's schema does not know.
+ */
 function mergeParameters(generated: Parameter[], documented: unknown): Parameter[] {
   const own = (Array.isArray(documented) ? documented : []) as Parameter[];
   const key = (parameter: Parameter) => `${parameter.in}:${parameter.name.toLowerCase()}`;
-  const ownKeys = new Set(own.map(key));
-  return [...generated.filter((parameter) => !ownKeys.has(key(parameter))), ...own];
+  const byKey = new Map(own.map((parameter) => [key(parameter), parameter]));
+  const merged = generated.map((parameter) => ({ ...parameter, ...byKey.get(key(parameter)) }));
+  const known = new Set(generated.map(key));
+  return [...merged, ...own.filter((parameter) => !known.has(key(parameter)))];
 }
 
 const toOpenApiPath = (url: string): string => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');

@@ -112,6 +112,10 @@ function epochSeconds(value: string | undefined): number | undefined {
   return Math.floor(parsed / 1000);
 }
 
+/** Descriptions of query parameters; their schemas come from the route's own. */
+const queryDescriptions = (descriptions: Record<string, string>) =>
+  Object.entries(descriptions).map(([name, description]) => ({ name, in: 'query', description }));
+
 /**
  * The OpenAPI operation of an admin route: its success response and its error statuses, besides
  * the 401, 429 and 503 every admin route can answer.
@@ -121,11 +125,13 @@ const doc = (
   summary: string,
   success: { status: number; description: string; schema: unknown },
   errors: number[] = [],
+  extra: Record<string, unknown> = {},
 ) => ({
   tags: ['Admin'],
   operationId,
   summary,
   security: [{ adminBearer: [] }],
+  ...extra,
   responses: {
     [success.status]: {
       description: success.description,
@@ -186,6 +192,14 @@ export async function adminFace(
             }),
           },
           [400],
+          {
+            parameters: queryDescriptions({
+              subject: 'only the sessions of this subject',
+              clientId: 'only the sessions of this client',
+              after: 'the `nextCursor` of the previous page',
+              limit: `page size, 1 to ${MAX_PAGE} (default 100)`,
+            }),
+          },
         ),
       },
       schema: {
@@ -332,6 +346,14 @@ export async function adminFace(
             }),
           },
           [400],
+          {
+            parameters: queryDescriptions({
+              type: 'only events of this type',
+              since: 'only events at or after this time: epoch seconds or an ISO 8601 date',
+              after: 'the `nextCursor` of the previous page',
+              limit: `page size, 1 to ${MAX_PAGE} (default 100)`,
+            }),
+          },
         ),
       },
       schema: {
