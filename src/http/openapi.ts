@@ -1,4 +1,13 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { ERROR_CODES, type ErrorCode } from '../core/errors.js';
+import { errorCatalogue } from './docs/error-catalogue.js';
+
+// How a route is documented: its `config.openapi` is an OpenAPI operation object with `tags`
+// (one of TAGS below), a unique camelCase `operationId`, a `summary`, `security` (`[]` when
+// public) and `responses`: the success body via `jsonContent(schema)` and the errors via the
+// face's helper (`oauthErrors`, `adminErrors`, `dialectErrors`), which add the headers of 401,
+// 429 and 503. Path and query parameters and a JSON body come from the route's own schema.
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -12,6 +21,9 @@ export type OpenApiDocument = Record<string, unknown> & {
   paths: Record<string, Record<string, unknown>>;
 };
 
+/** A JSON Schema object as it appears in the document. */
+export type JsonSchema = Record<string, unknown>;
+
 /** Collects the documented routes as they are registered. Call before registering faces. */
 export function collectRoutes(app: FastifyInstance): RouteOptions[] {
   const routes: RouteOptions[] = [];
@@ -19,6 +31,217 @@ export function collectRoutes(app: FastifyInstance): RouteOptions[] {
     if (route.config?.openapi !== undefined) routes.push(route);
   });
   return routes;
+}
+
+/** `{ 'application/json': { schema } }`, the usual `content` of a response or request body. */
+export const jsonContent = (schema: JsonSchema, mediaType = 'application/json') => ({
+  [mediaType]: { schema },
+});
+
+/** Codes that can reach the wire (an invalid configuration stops start-up instead). */
+export const WIRE_ERROR_CODES = (Object.keys(ERROR_CODES) as ErrorCode[]).filter(
+  (code) => code !== 'ERR_INVALID_CONFIG',
+);
+
+/** The wire codes for which `statusOf` gives `status`, e.g. every code a face answers 400 with. */
+export function codesAnsweredWith(
+  status: number,
+  statusOf: (code: ErrorCode) => number = (code) => ERROR_CODES[code].status,
+): ErrorCode[] {
+  return WIRE_ERROR_CODES.filter((code) => statusOf(code) === status);
+}
+
+const unique = (values: readonly string[]): string[] => [...new Set(values)];
+
+/** How a face writes its errors, as far as the OpenAPI document needs to know. */
+export interface ErrorFormat {
+  /** Media type of the error body. */
+  mediaType: string;
+  /** The body schema of an error answered with `status`. */
+  schema: (status: number) => JsonSchema;
+  /** What a 401's `WWW-Authenticate` header says; absent when the face sends none. */
+  challenge?: string;
+}
+
+const RETRY_AFTER = {
+  description: 'Seconds to wait before retrying',
+  required: true,
+  schema: { type: 'integer', minimum: 0 },
+} as const;
+
+/** What each error status means, whatever the face; a face may say it in its own words. */
+const STATUS_DESCRIPTIONS: Readonly<Record<number, string>> = {
+  400: 'The request is malformed or was refused; the body says why',
+  401: 'Authentication is missing or failed',
+  403: 'Not allowed',
+  404: 'No such resource',
+  409: 'Conflicts with the current state',
+  413: 'The body is larger than 16 KiB',
+  415: 'The body is neither application/x-www-form-urlencoded nor application/json',
+  429: 'Too many failed attempts from this IP or on this session; retry after Retry-After seconds',
+  431: 'The request headers are too large (answered before routing)',
+  500: 'A fault in Baton itself (logged); never caused by the request',
+  503: 'The store cannot be reached and nothing was changed; retry after Retry-After seconds',
+};
+
+/**
+ * OpenAPI responses for the given error statuses in a face's format: 429 and 503 document
+ * `Retry-After`, 401 the face's `WWW-Authenticate` challenge.
+ *
+ * @example errorResponses(OAUTH_ERROR_FORMAT, [400, 401], { 400: 'invalid grant' })
+ */
+export function errorResponses(
+  format: ErrorFormat,
+  statuses: readonly number[],
+  descriptions: Readonly<Record<number, string>> = {},
+): Record<string, unknown> {
+  return Object.fromEntries(
+    unique(statuses.map(String)).map((key) => {
+      const status = Number(key);
+      const headers: Record<string, unknown> = {};
+      if (status === 429 || status === 503) headers['Retry-After'] = RETRY_AFTER;
+      if (status === 401 && format.challenge !== undefined) {
+        headers['WWW-Authenticate'] = {
+          description: format.challenge,
+          required: true,
+          schema: { type: 'string' },
+        };
+      }
+      return [
+        key,
+        {
+          description:
+            descriptions[status] ?? STATUS_DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? key,
+          ...(Object.keys(headers).length === 0 ? {} : { headers }),
+          content: jsonContent(format.schema(status), format.mediaType),
+        },
+      ];
+    }),
+  );
+}
+
+/**
+ * The body schema of the admin (and default) error format, `{error, error_description, code}`,
+ * with `error` and `code` narrowed to what `status` can carry.
+ */
+export function adminErrorSchema(status: number): JsonSchema {
+  const codes = codesAnsweredWith(status);
+  return {
+    type: 'object',
+    required: ['error', 'error_description', 'code'],
+    properties: {
+      error: { type: 'string', enum: unique(codes.map((code) => ERROR_CODES[code].error)) },
+      error_description: { type: 'string', description: 'for people; never parse it' },
+      code: { type: 'string', enum: codes, description: 'machine-readable; see the error codes' },
+    },
+  };
+}
+
+/** The admin API's (and the default) error format. */
+export const ADMIN_ERROR_FORMAT: ErrorFormat = {
+  mediaType: 'application/json',
+  schema: adminErrorSchema,
+  challenge: 'Bearer realm="baton-admin": the admin token is missing or wrong',
+};
+
+/**
+ * Error responses in the admin (default) format, plus 431 and 500, which any request can get.
+ *
+ * @example adminErrors([400, 401, 404, 429, 503])
+ */
+export const adminErrors = (statuses: readonly number[]): Record<string, unknown> =>
+  errorResponses(
+    ADMIN_ERROR_FORMAT,
+    [...statuses, 431, 500].sort((a, b) => a - b),
+  );
+
+/** Tags in the order the reference shows them, each with what it groups. */
+const TAGS: readonly { name: string; description: string }[] = [
+  {
+    name: 'OAuth 2.0',
+    description:
+      'The standard face: the refresh grant (RFC 6749 §6), revocation (RFC 7009), introspection (RFC 7662), metadata (RFC 8414) and the JWKS. Errors are `{error, error_description, reason}`.',
+  },
+  {
+    name: 'Dialect: payabli',
+    description:
+      'Payabli-compatible refresh with the access token in `requestToken`. Errors are `{isSuccess: false, responseText}`.',
+  },
+  {
+    name: 'Dialect: transak',
+    description:
+      'Transak-compatible refresh with the access token in `authorization`. Errors are `{error: {statusCode, message}}`.',
+  },
+  {
+    name: 'Dialect: sevenG',
+    description:
+      '7G-compatible refresh with the access and the refresh token. Errors are RFC 9457 problem details.',
+  },
+  {
+    name: 'Dialect: aisquare',
+    description:
+      'AISquare-compatible refresh (Django REST framework simplejwt). Errors are `{detail, code?}` or field errors.',
+  },
+  {
+    name: 'Dialect: adid',
+    description: 'adid-compatible refresh with the refresh token. Errors are `{error, message}`.',
+  },
+  {
+    name: 'Admin',
+    description:
+      'Sessions, subjects, keys, security events and clients, behind the admin token. Errors are `{error, error_description, code}`.',
+  },
+  {
+    name: 'Operations',
+    description:
+      'Health, readiness, Prometheus metrics, this document and its reference page. Unauthenticated: keep them on an internal network.',
+  },
+];
+
+interface RouteSchemas {
+  body?: unknown;
+  params?: { properties?: Record<string, JsonSchema> };
+  querystring?: { properties?: Record<string, JsonSchema>; required?: string[] };
+}
+
+interface Parameter {
+  name: string;
+  in: string;
+}
+
+/** Path parameters from the URL (typed by the route's params schema) and query parameters. */
+function routeParameters(route: RouteOptions): Parameter[] {
+  const schema = route.schema as RouteSchemas | undefined;
+  const path = [...route.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => {
+    const name = match[1] as string;
+    return {
+      name,
+      in: 'path',
+      required: true,
+      schema: schema?.params?.properties?.[name] ?? { type: 'string' },
+    };
+  });
+  const required = new Set(schema?.querystring?.required ?? []);
+  const query = Object.entries(schema?.querystring?.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: required.has(name),
+    schema: property,
+  }));
+  return [...path, ...query];
+}
+
+/**
+ * The generated parameters, each completed by a documented one of the same name and place (a
+ * description, a narrower schema), then the documented ones the route's schema does not know.
+ */
+function mergeParameters(generated: Parameter[], documented: unknown): Parameter[] {
+  const own = (Array.isArray(documented) ? documented : []) as Parameter[];
+  const key = (parameter: Parameter) => `${parameter.in}:${parameter.name.toLowerCase()}`;
+  const byKey = new Map(own.map((parameter) => [key(parameter), parameter]));
+  const merged = generated.map((parameter) => ({ ...parameter, ...byKey.get(key(parameter)) }));
+  const known = new Set(generated.map(key));
+  return [...merged, ...own.filter((parameter) => !known.has(key(parameter)))];
 }
 
 const toOpenApiPath = (url: string): string => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -29,35 +252,20 @@ export function buildOpenApi(
   info: { issuer: string; version: string },
 ): OpenApiDocument {
   const paths: OpenApiDocument['paths'] = {};
+  const usedTags = new Set<string>();
   for (const route of routes) {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const path = toOpenApiPath(route.url);
-    const parameters = [...route.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => ({
-      name: match[1],
-      in: 'path',
-      required: true,
-      schema: { type: 'string' },
-    }));
-    const schema = route.schema as
-      { body?: unknown; querystring?: { properties?: Record<string, unknown> } } | undefined;
-    const query = Object.entries(schema?.querystring?.properties ?? {}).map(([name, property]) => ({
-      name,
-      in: 'query',
-      required: false,
-      schema: property,
-    }));
+    const schema = route.schema as RouteSchemas | undefined;
     for (const method of methods) {
       if (method === 'HEAD') continue;
       const operation: Record<string, unknown> = { ...route.config?.openapi };
-      if (parameters.length + query.length > 0) operation.parameters = [...parameters, ...query];
+      const parameters = mergeParameters(routeParameters(route), operation.parameters);
+      if (parameters.length > 0) operation.parameters = parameters;
       if (schema?.body !== undefined && operation.requestBody === undefined) {
-        operation.requestBody = {
-          required: true,
-          content: { 'application/json': { schema: schema.body } },
-        };
+        operation.requestBody = { required: true, content: jsonContent(schema.body as JsonSchema) };
       }
-      operation.responses ??= { default: { description: 'see docs/errors.md for error bodies' } };
-      (paths[path] ??= {})[method.toLowerCase()] = operation;
+      for (const tag of (operation.tags ?? []) as string[]) usedTags.add(tag);
+      (paths[toOpenApiPath(route.url)] ??= {})[method.toLowerCase()] = operation;
     }
   }
   return {
@@ -65,47 +273,31 @@ export function buildOpenApi(
     info: {
       title: 'Baton',
       version: info.version,
-      description: 'Token service: safe refresh, rotation, reuse detection.',
+      summary: 'Token service: safe refresh, rotation, reuse detection.',
+      description: errorCatalogue(),
     },
     servers: [{ url: info.issuer }],
+    tags: [
+      ...TAGS.filter((tag) => usedTags.has(tag.name)),
+      ...[...usedTags]
+        .filter((name) => !TAGS.some((tag) => tag.name === name))
+        .map((name) => ({ name, description: name })),
+    ],
     components: {
       securitySchemes: {
         clientBasic: {
           type: 'http',
           scheme: 'basic',
-          description: 'client_id and client_secret, form-urlencoded (RFC 6749 §2.3.1)',
+          description:
+            'A confidential client: client_id and client_secret, each form-urlencoded, in HTTP Basic (RFC 6749 §2.3.1). The same credentials may be sent in the body instead.',
         },
-        adminBearer: { type: 'http', scheme: 'bearer', description: 'the admin token' },
+        adminBearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The admin token (`BATON_ADMIN_TOKEN`, or the one printed at first start).',
+        },
       },
     },
     paths,
   };
-}
-
-const escapeHtml = (text: string): string =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
-
-/** A self-contained HTML page listing the documented endpoints (no scripts, no CDN). */
-export function renderDocsPage(document: OpenApiDocument): string {
-  const rows = Object.entries(document.paths)
-    .flatMap(([path, methods]) =>
-      Object.entries(methods).map(([method, operation]) => {
-        const op = operation as { summary?: string; tags?: string[] };
-        return `<tr><td>${escapeHtml(op.tags?.[0] ?? '')}</td><td><code>${method.toUpperCase()}</code></td><td><code>${escapeHtml(path)}</code></td><td>${escapeHtml(op.summary ?? '')}</td></tr>`;
-      }),
-    )
-    .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Baton API</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}code{font-size:90%}</style>
-</head><body>
-<h1>Baton API</h1>
-<p>The machine-readable description is <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Errors are listed in <code>docs/errors.md</code>.</p>
-<table><thead><tr><th>Face</th><th>Method</th><th>Path</th><th>What it does</th></tr></thead><tbody>
-${rows}
-</tbody></table>
-</body></html>`;
 }

@@ -1190,7 +1190,7 @@ describe('unknown routes and wrong methods get a 404 in their face format', () =
     ['GET', '/oauth/token'],
     ['PUT', '/oauth/token'],
     ['PATCH', '/oauth/token'],
-    ['OPTIONS', '/oauth/token'],
+    ['OPTIONS', '/oauth/introspect'],
     ['POST', '/oauth/token/'],
     ['POST', '/oauth/tokens'],
     ['POST', '/oauth/authorize'],

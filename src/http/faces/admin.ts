@@ -10,6 +10,17 @@ import type { TokenService } from '../../core/token-service.js';
 import type { TokenSet } from '../../core/token-set.js';
 import { readBearer } from '../client-auth.js';
 import { renderAdminError } from '../errors.js';
+import { adminErrors, jsonContent } from '../openapi.js';
+import {
+  clientView,
+  eventView,
+  issuedSessionSchema,
+  keyView,
+  listOf,
+  object,
+  orNull,
+  sessionView,
+} from '../docs/admin-views.js';
 
 const MAX_PAGE = 500;
 
@@ -89,28 +100,6 @@ export const createClientSchema = {
   },
 } as const;
 
-const sessionView = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    subject: { type: 'string' },
-    clientId: { type: 'string' },
-    scope: { type: 'string' },
-    claims: { type: 'object' },
-    status: { type: 'string', enum: ['active', 'revoked', 'expired', 'idle'] },
-    createdAt: { type: 'integer' },
-    expiresAt: { type: 'integer' },
-    idleTtl: { type: 'integer' },
-    idleExpiresAt: { type: 'integer' },
-    accessTtl: { type: 'integer' },
-    rotate: { type: 'boolean' },
-    lastActiveAt: { type: 'integer' },
-    generation: { type: 'integer' },
-    revokedAt: { type: ['integer', 'null'] },
-    revokeReason: { type: ['string', 'null'] },
-  },
-} as const;
-
 const idParams = (name: string) => ({
   type: 'object',
   required: [name],
@@ -132,11 +121,33 @@ function epochSeconds(value: string | undefined): number | undefined {
   return Math.floor(parsed / 1000);
 }
 
-const doc = (summary: string, extra: Record<string, unknown> = {}) => ({
+/** Descriptions of query parameters; their schemas come from the route's own. */
+const queryDescriptions = (descriptions: Record<string, string>) =>
+  Object.entries(descriptions).map(([name, description]) => ({ name, in: 'query', description }));
+
+/**
+ * The OpenAPI operation of an admin route: its success response and its error statuses, besides
+ * the 401, 429 and 503 every admin route can answer.
+ */
+const doc = (
+  operationId: string,
+  summary: string,
+  success: { status: number; description: string; schema: unknown },
+  errors: number[] = [],
+  extra: Record<string, unknown> = {},
+) => ({
   tags: ['Admin'],
+  operationId,
   summary,
   security: [{ adminBearer: [] }],
   ...extra,
+  responses: {
+    [success.status]: {
+      description: success.description,
+      content: jsonContent(success.schema as Record<string, unknown>),
+    },
+    ...adminErrors([401, 429, 503, ...errors]),
+  },
 });
 
 /** The admin API: sessions, subjects, keys, events and clients, behind the admin token. */
@@ -153,7 +164,19 @@ export async function adminFace(
   app.post<{ Body: IssueSessionInput }>(
     '/admin/sessions',
     {
-      config: { ...config, openapi: doc('Start a session for a signed-in subject') },
+      config: {
+        ...config,
+        openapi: doc(
+          'createSession',
+          'Start a session for a signed-in subject',
+          {
+            status: 201,
+            description: 'The new session and its tokens',
+            schema: issuedSessionSchema,
+          },
+          [400, 413, 415],
+        ),
+      },
       schema: { body: mintSessionSchema },
     },
     async (request, reply) => {
@@ -164,7 +187,30 @@ export async function adminFace(
   app.get<{ Querystring: { subject?: string; clientId?: string; after?: string; limit?: string } }>(
     '/admin/sessions',
     {
-      config: { ...config, openapi: doc('List sessions, by subject or client, in id order') },
+      config: {
+        ...config,
+        openapi: doc(
+          'listSessions',
+          'List sessions, by subject or client, in id order',
+          {
+            status: 200,
+            description: 'A page of sessions; pass `nextCursor` as `after` for the next one',
+            schema: object({
+              sessions: listOf(sessionView),
+              nextCursor: orNull('string', 'null on the last page'),
+            }),
+          },
+          [400],
+          {
+            parameters: queryDescriptions({
+              subject: 'only the sessions of this subject',
+              clientId: 'only the sessions of this client',
+              after: 'the `nextCursor` of the previous page',
+              limit: `page size, 1 to ${MAX_PAGE} (default 100)`,
+            }),
+          },
+        ),
+      },
       schema: {
         querystring: {
           type: 'object',
@@ -199,14 +245,12 @@ export async function adminFace(
     {
       config: {
         ...config,
-        openapi: doc('Show a session', {
-          responses: {
-            '200': {
-              description: 'session',
-              content: { 'application/json': { schema: sessionView } },
-            },
-          },
-        }),
+        openapi: doc(
+          'getSession',
+          'Show a session',
+          { status: 200, description: 'The session', schema: sessionView },
+          [400, 404],
+        ),
       },
       schema: { params: idParams('id') },
     },
@@ -220,7 +264,19 @@ export async function adminFace(
   app.delete<{ Params: { id: string } }>(
     '/admin/sessions/:id',
     {
-      config: { ...config, openapi: doc('Revoke a session (logout)') },
+      config: {
+        ...config,
+        openapi: doc(
+          'revokeSession',
+          'Revoke a session (logout)',
+          {
+            status: 200,
+            description: 'Revoked; `revoked` is false when it already was',
+            schema: object({ revoked: { type: 'boolean' }, session: sessionView }, ['revoked']),
+          },
+          [400, 404],
+        ),
+      },
       schema: { params: idParams('id') },
     },
     async (request) => {
@@ -234,7 +290,16 @@ export async function adminFace(
     {
       config: {
         ...config,
-        openapi: doc('Revoke every session of a subject (sign out everywhere)'),
+        openapi: doc(
+          'revokeSubjectSessions',
+          'Revoke every session of a subject (sign out everywhere)',
+          {
+            status: 200,
+            description: 'How many live sessions were revoked',
+            schema: object({ revoked: { type: 'integer', minimum: 0 } }),
+          },
+          [400],
+        ),
       },
       schema: { params: idParams('subject') },
     },
@@ -243,13 +308,31 @@ export async function adminFace(
 
   app.get(
     '/admin/keys',
-    { config: { ...config, openapi: doc('List signing keys') } },
+    {
+      config: {
+        ...config,
+        openapi: doc('listKeys', 'List signing keys', {
+          status: 200,
+          description: 'The active key and the retired keys still kept',
+          schema: object({ keys: listOf(keyView) }),
+        }),
+      },
+    },
     async () => ({ keys: await service.listKeys() }),
   );
 
   app.post(
     '/admin/keys/rotate',
-    { config: { ...config, openapi: doc('Rotate the signing key') } },
+    {
+      config: {
+        ...config,
+        openapi: doc('rotateKeys', 'Rotate the signing key', {
+          status: 201,
+          description: 'The new active key; the previous one is retired and stays in the JWKS',
+          schema: object({ key: keyView }),
+        }),
+      },
+    },
     async (_request, reply) => reply.code(201).send({ key: await service.rotateKeys() }),
   );
 
@@ -258,7 +341,30 @@ export async function adminFace(
   }>(
     '/admin/events',
     {
-      config: { ...config, openapi: doc('List security events, oldest first') },
+      config: {
+        ...config,
+        openapi: doc(
+          'listEvents',
+          'List security events, oldest first',
+          {
+            status: 200,
+            description: 'A page of events; pass `nextCursor` as `after` for the next one',
+            schema: object({
+              events: listOf(eventView),
+              nextCursor: orNull('integer', 'null on the last page'),
+            }),
+          },
+          [400],
+          {
+            parameters: queryDescriptions({
+              type: 'only events of this type',
+              since: 'only events at or after this time: epoch seconds or an ISO 8601 date',
+              after: 'the `nextCursor` of the previous page',
+              limit: `page size, 1 to ${MAX_PAGE} (default 100)`,
+            }),
+          },
+        ),
+      },
       schema: {
         querystring: {
           type: 'object',
@@ -286,16 +392,38 @@ export async function adminFace(
     },
   );
 
-  app.get('/admin/clients', { config: { ...config, openapi: doc('List clients') } }, async () => ({
-    clients: await service.listClients(),
-  }));
+  app.get(
+    '/admin/clients',
+    {
+      config: {
+        ...config,
+        openapi: doc('listClients', 'List clients', {
+          status: 200,
+          description: 'Every registered client',
+          schema: object({ clients: listOf(clientView) }),
+        }),
+      },
+    },
+    async () => ({
+      clients: await service.listClients(),
+    }),
+  );
 
   app.post<{ Body: ClientInput }>(
     '/admin/clients',
     {
       config: {
         ...config,
-        openapi: doc('Register a client; a confidential client gets its secret once'),
+        openapi: doc(
+          'createClient',
+          'Register a client; a confidential client gets its secret once',
+          {
+            status: 201,
+            description: 'The client, and the secret of a confidential client (shown only here)',
+            schema: object({ client: clientView, clientSecret: { type: 'string' } }, ['client']),
+          },
+          [400, 409, 413, 415],
+        ),
       },
       schema: { body: createClientSchema },
     },
@@ -305,7 +433,19 @@ export async function adminFace(
   app.delete<{ Params: { id: string } }>(
     '/admin/clients/:id',
     {
-      config: { ...config, openapi: doc('Remove a client and revoke its sessions') },
+      config: {
+        ...config,
+        openapi: doc(
+          'deleteClient',
+          'Remove a client and revoke its sessions',
+          {
+            status: 200,
+            description: 'Removed; how many of its live sessions were revoked',
+            schema: object({ revokedSessions: { type: 'integer', minimum: 0 } }),
+          },
+          [400, 404, 409],
+        ),
+      },
       schema: { params: idParams('id') },
     },
     async (request) => service.deleteClient(request.params.id),

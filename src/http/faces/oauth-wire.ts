@@ -1,5 +1,12 @@
+import { ERROR_CODES } from '../../core/errors.js';
 import type { TokenSet } from '../../core/token-set.js';
 import { retryHeaders, type ErrorRenderer } from '../errors.js';
+import {
+  codesAnsweredWith,
+  errorResponses,
+  type ErrorFormat,
+  type JsonSchema,
+} from '../openapi.js';
 
 // The OAuth face's wire format: its error body, its token response, and their JSON schemas.
 
@@ -75,18 +82,37 @@ export const tokenResponseSchema = {
   },
 } as const;
 
-export const oauthErrorSchema = {
-  type: 'object',
-  required: ['error', 'error_description', 'reason'],
-  properties: {
-    error: { type: 'string' },
-    error_description: { type: 'string' },
-    reason: {
-      type: 'string',
-      description: 'machine-readable reason: reused, expired, idle, revoked, unknown, …',
+/**
+ * The body schema of an OAuth error answered with `status`, with `error` and `reason` narrowed to
+ * what that status can carry.
+ */
+export function oauthErrorSchema(status: number): JsonSchema {
+  const codes = codesAnsweredWith(status);
+  const values = (field: 'error' | 'reason') => [
+    ...new Set(codes.map((code) => ERROR_CODES[code][field])),
+  ];
+  return {
+    type: 'object',
+    required: ['error', 'error_description', 'reason'],
+    properties: {
+      error: { type: 'string', enum: values('error') },
+      error_description: { type: 'string', description: 'for people; never parse it' },
+      reason: {
+        type: 'string',
+        enum: values('reason'),
+        description:
+          'machine-readable: tells a theft (`reused`) from a timeout (`expired`, `idle`)',
+      },
     },
-  },
-} as const;
+  };
+}
+
+/** The OAuth face's error format. */
+export const OAUTH_ERROR_FORMAT: ErrorFormat = {
+  mediaType: 'application/json',
+  schema: oauthErrorSchema,
+  challenge: 'Basic realm="baton", charset="UTF-8": client authentication failed',
+};
 
 /** An OpenAPI request body accepting the same schema as a form or as JSON. */
 export const formOrJson = (
@@ -97,16 +123,16 @@ export const formOrJson = (
   return { 'application/x-www-form-urlencoded': { schema }, 'application/json': { schema } };
 };
 
-/** OpenAPI responses for the given error statuses, in the OAuth error format. */
-export const errorResponses = (statuses: number[]): Record<string, unknown> =>
-  Object.fromEntries(
-    statuses.map((status) => [
-      String(status),
-      {
-        description: `error (${status})`,
-        content: { 'application/json': { schema: oauthErrorSchema } },
-      },
-    ]),
+/**
+ * OpenAPI responses for the given error statuses in the OAuth error format, plus 431 and 500,
+ * which any request can get.
+ *
+ * @example oauthErrors([400, 401, 429, 503])
+ */
+export const oauthErrors = (statuses: readonly number[]): Record<string, unknown> =>
+  errorResponses(
+    OAUTH_ERROR_FORMAT,
+    [...statuses, 431, 500].sort((a, b) => a - b),
   );
 
 /** JSON schema of the revocation list (`GET /oauth/revocations`). */
@@ -137,5 +163,78 @@ export const revocationListSchema = {
         },
       },
     },
+  },
+} as const;
+
+/** The RFC 7662 introspection response; only `active` when the token is not active. */
+export const introspectionSchema = {
+  type: 'object',
+  required: ['active'],
+  properties: {
+    active: { type: 'boolean' },
+    token_type: { type: 'string', enum: ['Bearer', 'refresh_token'] },
+    client_id: { type: 'string' },
+    sub: { type: 'string' },
+    iss: { type: 'string' },
+    aud: { type: 'string' },
+    exp: { type: 'integer', description: 'epoch seconds' },
+    iat: { type: 'integer', description: 'epoch seconds' },
+    jti: { type: 'string' },
+    sid: { type: 'string', description: 'the session id' },
+    scope: { type: 'string' },
+  },
+} as const;
+
+/** The JSON Web Key Set (RFC 7517 §5) of the public signing keys. */
+export const jwksSchema = {
+  type: 'object',
+  required: ['keys'],
+  properties: {
+    keys: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['kty', 'kid', 'alg'],
+        properties: {
+          kty: { type: 'string', enum: ['OKP', 'EC', 'RSA'] },
+          kid: { type: 'string' },
+          alg: { type: 'string', enum: ['EdDSA', 'ES256', 'RS256'] },
+          use: { type: 'string', enum: ['sig'] },
+          crv: { type: 'string' },
+          x: { type: 'string' },
+          y: { type: 'string' },
+          n: { type: 'string' },
+          e: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
+const url = { type: 'string', format: 'uri' } as const;
+const strings = { type: 'array', items: { type: 'string' } } as const;
+
+/** Authorization server metadata (RFC 8414 §2) as Baton publishes it, with Baton's own fields. */
+export const metadataSchema = {
+  type: 'object',
+  required: ['issuer', 'token_endpoint', 'jwks_uri', 'grant_types_supported'],
+  properties: {
+    issuer: url,
+    token_endpoint: url,
+    revocation_endpoint: url,
+    introspection_endpoint: url,
+    jwks_uri: url,
+    grant_types_supported: strings,
+    response_types_supported: strings,
+    token_endpoint_auth_methods_supported: strings,
+    revocation_endpoint_auth_methods_supported: strings,
+    introspection_endpoint_auth_methods_supported: strings,
+    service_documentation: url,
+    baton_reuse_grace_seconds: {
+      type: 'integer',
+      description:
+        'seconds a lost refresh answer can be recovered by retrying with the same token (a client may have a shorter grace)',
+    },
+    baton_revocation_list_endpoint: url,
   },
 } as const;

@@ -5,9 +5,14 @@ import { BatonError } from '../../core/errors.js';
 import type { TokenService } from '../../core/token-service.js';
 import { readBearer, readClientCredentials } from '../client-auth.js';
 import type { Metrics } from '../metrics.js';
+import { ADMIN_ERROR_FORMAT, errorResponses, jsonContent } from '../openapi.js';
 import {
-  errorResponses,
   formOrJson,
+  introspectionSchema,
+  jwksSchema,
+  metadataSchema,
+  OAUTH_ERROR_FORMAT,
+  oauthErrors,
   renderOAuthError,
   renderTokenResponse,
   revocationListSchema,
@@ -68,6 +73,11 @@ export async function oauthFace(
 ): Promise<void> {
   const config = { face: 'oauth', renderError: renderOAuthError };
   const issuer = service.options.issuer;
+  // Outside /oauth/, headers too large are answered before routing in the default format.
+  const wellKnownErrors = {
+    ...errorResponses(OAUTH_ERROR_FORMAT, [500]),
+    ...errorResponses(ADMIN_ERROR_FORMAT, [431]),
+  };
 
   app.post(
     '/oauth/token',
@@ -76,27 +86,31 @@ export async function oauthFace(
         ...config,
         openapi: {
           tags: ['OAuth 2.0'],
+          operationId: 'refreshAccessToken',
           summary: 'Refresh an access token (RFC 6749 §6)',
+          description:
+            'Exchanges a refresh token for a new access token and, with rotation on, a new refresh token; the presented one becomes used. A retry inside the reuse grace gets the same answer; a used token presented later revokes the session (`reason: reused`). Public clients name themselves with `client_id`; confidential clients authenticate with HTTP Basic or `client_id` and `client_secret` in the body, not both.',
           requestBody: {
             required: true,
             content: formOrJson(
               {
                 grant_type: { type: 'string', enum: ['refresh_token'] },
-                refresh_token: { type: 'string' },
-                scope: { type: 'string', description: 'narrower scope for this access token' },
-                client_id: { type: 'string' },
-                client_secret: { type: 'string' },
+                refresh_token: { type: 'string', maxLength: 4096 },
+                scope: {
+                  type: 'string',
+                  maxLength: 4096,
+                  description: 'narrower scope for this access token',
+                },
+                client_id: { type: 'string', maxLength: 4096 },
+                client_secret: { type: 'string', maxLength: 4096 },
               },
               ['grant_type', 'refresh_token'],
             ),
           },
           security: [{}, { clientBasic: [] }],
           responses: {
-            '200': {
-              description: 'new tokens',
-              content: { 'application/json': { schema: tokenResponseSchema } },
-            },
-            ...errorResponses([400, 401, 413, 415, 429, 503]),
+            '200': { description: 'New tokens', content: jsonContent(tokenResponseSchema) },
+            ...oauthErrors([400, 401, 413, 415, 429, 503]),
           },
         },
       },
@@ -129,23 +143,31 @@ export async function oauthFace(
         ...config,
         openapi: {
           tags: ['OAuth 2.0'],
+          operationId: 'revokeToken',
           summary: 'Revoke a refresh token (ends its session) or an access token (RFC 7009)',
+          description:
+            'A refresh token ends its whole session; an access token is revoked by its `jti` until it expires. An unknown token is answered 200 too (RFC 7009 §2.2). A token of another client is refused with `unauthorized_client`.',
           requestBody: {
             required: true,
             content: formOrJson(
               {
-                token: { type: 'string' },
-                token_type_hint: { type: 'string', enum: ['refresh_token', 'access_token'] },
-                client_id: { type: 'string' },
-                client_secret: { type: 'string' },
+                token: { type: 'string', maxLength: 4096 },
+                token_type_hint: {
+                  type: 'string',
+                  maxLength: 4096,
+                  description:
+                    '`refresh_token` or `access_token`; accepted and ignored, the token itself tells',
+                },
+                client_id: { type: 'string', maxLength: 4096 },
+                client_secret: { type: 'string', maxLength: 4096 },
               },
               ['token'],
             ),
           },
           security: [{}, { clientBasic: [] }],
           responses: {
-            '200': { description: 'revoked, or the token was unknown' },
-            ...errorResponses([400, 401, 413, 415, 429, 503]),
+            '200': { description: 'Revoked, or the token was unknown; empty body' },
+            ...oauthErrors([400, 401, 413, 415, 429, 503]),
           },
         },
       },
@@ -167,15 +189,22 @@ export async function oauthFace(
         ...config,
         openapi: {
           tags: ['OAuth 2.0'],
+          operationId: 'introspectToken',
           summary: 'Introspect a token (RFC 7662); needs a confidential client or the admin token',
+          description:
+            'Tells whether an access or refresh token is active right now, including revocations and superseded generations that stateless JWT verification cannot see. The caller is a confidential client (HTTP Basic, or `client_id` and `client_secret` in the body) or presents the admin token as a Bearer token.',
           requestBody: {
             required: true,
             content: formOrJson(
               {
-                token: { type: 'string' },
-                token_type_hint: { type: 'string' },
-                client_id: { type: 'string' },
-                client_secret: { type: 'string' },
+                token: { type: 'string', maxLength: 4096 },
+                token_type_hint: {
+                  type: 'string',
+                  maxLength: 4096,
+                  description: 'accepted and ignored; the token itself tells',
+                },
+                client_id: { type: 'string', maxLength: 4096 },
+                client_secret: { type: 'string', maxLength: 4096 },
               },
               ['token'],
             ),
@@ -183,30 +212,10 @@ export async function oauthFace(
           security: [{ clientBasic: [] }, { adminBearer: [] }],
           responses: {
             '200': {
-              description: 'introspection result',
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['active'],
-                    properties: {
-                      active: { type: 'boolean' },
-                      token_type: { type: 'string' },
-                      client_id: { type: 'string' },
-                      sub: { type: 'string' },
-                      iss: { type: 'string' },
-                      aud: { type: 'string' },
-                      exp: { type: 'integer' },
-                      iat: { type: 'integer' },
-                      jti: { type: 'string' },
-                      sid: { type: 'string' },
-                      scope: { type: 'string' },
-                    },
-                  },
-                },
-              },
+              description: 'Introspection result; `{"active": false}` for any inactive token',
+              content: jsonContent(introspectionSchema),
             },
-            ...errorResponses([400, 401, 413, 415, 429, 503]),
+            ...oauthErrors([400, 401, 413, 415, 429, 503]),
           },
         },
       },
@@ -228,15 +237,16 @@ export async function oauthFace(
         openapi: {
           tags: ['OAuth 2.0'],
           operationId: 'listRevocations',
-          summary:
-            'Revoked sessions and access tokens since a cursor, for resource servers to poll; needs a confidential client or the admin token',
+          summary: 'List revoked sessions and access tokens since a cursor',
+          description:
+            'What resource servers poll to refuse revoked tokens without a call per request. Each revocation is listed until the longest access-token lifetime has passed; the same one may appear in more than one answer (treat the lists as sets). A confidential client sees the revocations of its own sessions and of sessions whose tokens name it as audience; the admin token sees all.',
           security: [{ clientBasic: [] }, { adminBearer: [] }],
           responses: {
             '200': {
-              description: 'revocations after the cursor',
-              content: { 'application/json': { schema: revocationListSchema } },
+              description: 'Revocations after the cursor',
+              content: jsonContent(revocationListSchema),
             },
-            ...errorResponses([400, 401, 429, 503]),
+            ...oauthErrors([400, 401, 429, 503]),
           },
         },
       },
@@ -295,8 +305,16 @@ export async function oauthFace(
           ...config,
           openapi: {
             tags: ['OAuth 2.0'],
+            operationId:
+              path === metadataPaths[0]
+                ? 'getAuthorizationServerMetadata'
+                : 'getAuthorizationServerMetadataOfIssuerPath',
             summary: 'Authorization server metadata (RFC 8414)',
-            responses: { '200': { description: 'metadata' } },
+            security: [],
+            responses: {
+              '200': { description: 'Metadata', content: jsonContent(metadataSchema) },
+              ...wellKnownErrors,
+            },
           },
         },
       },
@@ -311,8 +329,18 @@ export async function oauthFace(
         ...config,
         openapi: {
           tags: ['OAuth 2.0'],
+          operationId: 'getJwks',
           summary: 'JSON Web Key Set of the signing keys',
-          responses: { '200': { description: 'JWKS' } },
+          description:
+            'The public keys that verify access tokens: the active key and retired keys until every token they signed has expired.',
+          security: [],
+          responses: {
+            '200': {
+              description: 'JWKS (RFC 7517)',
+              content: jsonContent(jwksSchema, 'application/jwk-set+json'),
+            },
+            ...wellKnownErrors,
+          },
         },
       },
     },

@@ -1,9 +1,16 @@
 import { callerOf } from '../../caller.js';
 import type { FastifyInstance } from 'fastify';
+import { ERROR_CODES } from '../../../core/errors.js';
 import type { ErrorRenderer } from '../../errors.js';
 import { readParams } from '../../params.js';
 import type { DialectOptions } from './context.js';
-import { dialectErrorHeaders, dialectStatus, requireTokenField } from './wire.js';
+import {
+  dialectErrorCodes,
+  dialectErrorHeaders,
+  dialectErrors,
+  dialectStatus,
+  requireTokenField,
+} from './wire.js';
 
 // adid `POST /api/v1/auth/refresh` (seeds/004): `{refreshToken}` in; the seed's response is an
 // object without listed properties, Baton fills it with the new tokens.
@@ -35,11 +42,18 @@ const adidResponseSchema = {
   },
 } as const;
 
-const adidErrorSchema = {
+/** The error body of `status`: `error` is the machine-readable reason, `message` for people. */
+const adidErrorSchema = (status: number) => ({
   type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  properties: {
+    error: {
+      type: 'string',
+      enum: [...new Set(dialectErrorCodes(status).map((code) => ERROR_CODES[code].reason))],
+    },
+    message: { type: 'string' },
+  },
   required: ['error', 'message'],
-} as const;
+});
 
 export const renderAdidError: ErrorRenderer = (error) => {
   const status = dialectStatus(error);
@@ -49,11 +63,6 @@ export const renderAdidError: ErrorRenderer = (error) => {
     headers: dialectErrorHeaders(error, status),
   };
 };
-
-const errorResponse = (description: string): Record<string, unknown> => ({
-  description,
-  content: { 'application/json': { schema: adidErrorSchema } },
-});
 
 export async function adidFace(
   app: FastifyInstance,
@@ -69,17 +78,29 @@ export async function adidFace(
           tags: ['Dialect: adid'],
           operationId: 'exchange-a-refresh-token-for-a-new-access-token',
           summary: 'Exchange a refresh token for a new access token',
-          requestBody: { content: { 'application/json': { schema: adidRequestSchema } } },
+          // The credential is the body's refresh token, as the published API describes it.
+          security: [],
+          requestBody: {
+            content: {
+              'application/json': { schema: adidRequestSchema },
+              'application/x-www-form-urlencoded': { schema: adidRequestSchema },
+            },
+          },
           responses: {
             '200': {
               description: 'New access token',
               content: { 'application/json': { schema: adidResponseSchema } },
             },
-            '400': errorResponse('malformed request'),
-            '401': errorResponse('refresh token not valid'),
-            '429': errorResponse('too many failed refreshes; see Retry-After'),
-            '500': errorResponse('internal error'),
-            '503': errorResponse('store unavailable'),
+            ...dialectErrors(
+              {
+                400: 'malformed request',
+                401: 'refresh token not valid',
+                429: 'too many failed refreshes; see Retry-After',
+                500: 'internal error',
+                503: 'store unavailable',
+              },
+              adidErrorSchema,
+            ),
           },
         },
       },

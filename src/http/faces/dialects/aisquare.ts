@@ -2,7 +2,7 @@ import { callerOf } from '../../caller.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { INVALID_JSON, type ErrorRenderer } from '../../errors.js';
 import type { DialectOptions } from './context.js';
-import { dialectErrorHeaders, dialectStatus, MAX_TOKEN_LENGTH } from './wire.js';
+import { dialectErrorHeaders, dialectErrors, dialectStatus, MAX_TOKEN_LENGTH } from './wire.js';
 
 // AISquare `POST /api/v1/token/refresh/` (seeds/003): a Django REST framework simplejwt endpoint,
 // `{refresh}` in, `{access, refresh}` out, 400 `token_not_valid` for any invalid token.
@@ -17,6 +17,16 @@ export const aisquareTokenRefreshSchema = {
 
 /** The seed's response schema: any type. */
 const anyType = { description: 'Any type' } as const;
+
+/** Baton's body for the statuses the seed does not list: Django REST framework's `detail`. */
+const detailSchema = {
+  type: 'object',
+  required: ['detail'],
+  properties: {
+    detail: { type: 'string' },
+    code: { type: 'string', enum: ['temporarily_unavailable'] },
+  },
+} as const;
 
 export const renderAisquareError: ErrorRenderer = (error) => {
   const status = dialectStatus(error, 400);
@@ -75,30 +85,28 @@ export async function aisquareFace(
           summary: 'Refresh JWT Token',
           description:
             'Refreshes an existing JWT token. Send `refresh`; `access` is accepted and ignored. See docs/dialects.md.',
+          // The credential is the body's refresh token, as the published API describes it.
+          security: [],
           requestBody: {
-            content: { 'application/json': { schema: aisquareTokenRefreshSchema } },
+            content: {
+              'application/json': { schema: aisquareTokenRefreshSchema },
+              'application/x-www-form-urlencoded': { schema: aisquareTokenRefreshSchema },
+            },
           },
           responses: {
             '200': {
               description: 'Token refreshed successfully',
               content: { 'application/json': { schema: anyType } },
             },
-            '400': {
-              description: 'Invalid token',
-              content: { 'application/json': { schema: anyType } },
-            },
-            '429': {
-              description: 'Too many failed refreshes; see Retry-After',
-              content: { 'application/json': { schema: anyType } },
-            },
-            '500': {
-              description: 'Internal error',
-              content: { 'application/json': { schema: anyType } },
-            },
-            '503': {
-              description: 'Store unavailable',
-              content: { 'application/json': { schema: anyType } },
-            },
+            ...dialectErrors(
+              {
+                400: 'Invalid token: `{"detail", "code": "token_not_valid"}`, a field error such as `{"refresh": ["This field is required."]}`, or `{"detail"}` for a malformed request',
+                429: 'Too many failed refreshes; see Retry-After',
+                500: 'Internal error',
+                503: 'Store unavailable',
+              },
+              (status) => (status === 400 ? anyType : detailSchema),
+            ),
           },
         },
       },

@@ -5,6 +5,7 @@ import type { DialectOptions } from './context.js';
 import {
   accessMinutes,
   dialectErrorHeaders,
+  dialectErrors,
   dialectStatus,
   idleMinutes,
   ignoreBodies,
@@ -43,11 +44,6 @@ export const renderPayabliError: ErrorRenderer = (error) => {
   };
 };
 
-const errorResponse = (description: string): Record<string, unknown> => ({
-  description,
-  content: { 'application/json': { schema: payabliErrorSchema } },
-});
-
 export async function payabliFace(
   app: FastifyInstance,
   { service, metrics }: DialectOptions,
@@ -65,19 +61,32 @@ export async function payabliFace(
           summary: 'Refresh token for User',
           description:
             'Payabli-compatible refresh: the current, unexpired access token in `requestToken`; answers a new access token. See docs/dialects.md.',
+          // The credential is the requestToken parameter, as the published API describes it.
+          security: [],
           parameters: [
-            { name: 'requestToken', in: 'header', required: true, schema: { type: 'string' } },
+            {
+              name: 'requestToken',
+              in: 'header',
+              required: true,
+              description: 'the current, unexpired access token',
+              schema: { type: 'string' },
+            },
           ],
           responses: {
             '200': {
               description: 'Success',
               content: { 'application/json': { schema: payabliResponseSchema } },
             },
-            '400': errorResponse('Bad request/ invalid data'),
-            '401': errorResponse('Unauthorized request.'),
-            '429': errorResponse('Too many failed refreshes; see Retry-After'),
-            '500': errorResponse('Internal API Error'),
-            '503': errorResponse('Database connection error'),
+            ...dialectErrors(
+              {
+                400: 'Bad request/ invalid data',
+                401: 'Unauthorized request.',
+                429: 'Too many failed refreshes; see Retry-After',
+                500: 'Internal API Error',
+                503: 'Database connection error',
+              },
+              payabliErrorSchema,
+            ),
           },
         },
       },

@@ -7,6 +7,7 @@ import { readParams } from '../../params.js';
 import type { DialectOptions } from './context.js';
 import {
   dialectErrorHeaders,
+  dialectErrors,
   dialectStatus,
   readCredentialHeader,
   requireTokenField,
@@ -36,17 +37,17 @@ export const sevenGResponseSchema = {
   required: ['accessToken', 'refreshToken'],
 } as const;
 
-/** RFC 9457 problem details, the error body. */
-const problemSchema = {
+/** RFC 9457 problem details, the error body of `status`. */
+const problemSchema = (status: number) => ({
   type: 'object',
   properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string' },
+    type: { type: 'string', enum: ['about:blank'] },
+    title: { type: 'string', enum: [STATUS_CODES[status]] },
+    status: { type: 'integer', enum: [status] },
+    detail: { type: 'string', description: 'what went wrong, for people' },
   },
   required: ['type', 'title', 'status', 'detail'],
-} as const;
+});
 
 /** The only API version Baton speaks in this dialect. */
 const VERSION = '2.0';
@@ -60,11 +61,6 @@ export const renderSevenGError: ErrorRenderer = (error) => {
   };
 };
 
-const errorResponse = (description: string): Record<string, unknown> => ({
-  description,
-  content: { 'application/problem+json': { schema: problemSchema } },
-});
-
 export async function sevenGFace(
   app: FastifyInstance,
   { service, metrics }: DialectOptions,
@@ -77,9 +73,13 @@ export async function sevenGFace(
         renderError: renderSevenGError,
         openapi: {
           tags: ['Dialect: sevenG'],
+          operationId: 'seven-g-refresh-token',
           summary: 'Refresh tokens',
           description:
             'Exchanges a valid refresh token for new access and refresh tokens. The current access token (may be expired, same session) is required in the Authorization header; the previous access token is revoked. See docs/dialects.md.',
+          // The credentials are the Authorization parameter and the body, as the published API
+          // describes them.
+          security: [],
           parameters: [
             {
               name: 'Authorization',
@@ -98,18 +98,27 @@ export async function sevenGFace(
           ],
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: sevenGRequestSchema } },
+            content: {
+              'application/json': { schema: sevenGRequestSchema },
+              'application/x-www-form-urlencoded': { schema: sevenGRequestSchema },
+            },
           },
           responses: {
             '200': {
               description: 'new access and refresh tokens',
               content: { 'application/json': { schema: sevenGResponseSchema } },
             },
-            '400': errorResponse('malformed request or unsupported Version'),
-            '401': errorResponse('access or refresh token not valid'),
-            '429': errorResponse('too many failed refreshes; see Retry-After'),
-            '500': errorResponse('internal error'),
-            '503': errorResponse('store unavailable'),
+            ...dialectErrors(
+              {
+                400: 'malformed request or unsupported Version',
+                401: 'access or refresh token not valid',
+                429: 'too many failed refreshes; see Retry-After',
+                500: 'internal error',
+                503: 'store unavailable',
+              },
+              problemSchema,
+              'application/problem+json',
+            ),
           },
         },
       },

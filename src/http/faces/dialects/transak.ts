@@ -4,6 +4,7 @@ import type { ErrorRenderer } from '../../errors.js';
 import type { DialectOptions } from './context.js';
 import {
   dialectErrorHeaders,
+  dialectErrors,
   dialectStatus,
   ignoreBodies,
   readCredentialHeader,
@@ -52,11 +53,6 @@ export const renderTransakError: ErrorRenderer = (error) => {
   };
 };
 
-const errorResponse = (description: string): Record<string, unknown> => ({
-  description,
-  content: { 'application/json': { schema: transakErrorSchema } },
-});
-
 export async function transakFace(
   app: FastifyInstance,
   { service, metrics }: DialectOptions,
@@ -76,6 +72,8 @@ export async function transakFace(
           summary: 'Refresh User Access Token',
           description:
             'Transak-compatible refresh: the current access token (not expired) in `authorization`, raw or Bearer; an expired access token cannot be refreshed. See docs/dialects.md.',
+          // The credential is the authorization parameter, as the published API describes it.
+          security: [],
           parameters: [
             {
               name: 'authorization',
@@ -90,11 +88,16 @@ export async function transakFace(
               description: '200 - Success',
               content: { 'application/json': { schema: transakResponseSchema } },
             },
-            '400': errorResponse('400 - Malformed request'),
-            '401': errorResponse('401 - Access token not valid, expired or replaced'),
-            '429': errorResponse('429 - Too many failed refreshes; see Retry-After'),
-            '500': errorResponse('500 - Internal Server Error'),
-            '503': errorResponse('503 - Store unavailable'),
+            ...dialectErrors(
+              {
+                400: '400 - Malformed request',
+                401: '401 - Access token not valid, expired or replaced',
+                429: '429 - Too many failed refreshes; see Retry-After',
+                500: '500 - Internal Server Error',
+                503: '503 - Store unavailable',
+              },
+              transakErrorSchema,
+            ),
           },
         },
       },

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BatonError, type ErrorCode } from '../../../core/errors.js';
 import type { TokenSet } from '../../../core/token-set.js';
 import { retryHeaders } from '../../errors.js';
+import { codesAnsweredWith, errorResponses, type JsonSchema } from '../../openapi.js';
 
 // What the five dialects share: reading a credential header, their status codes, and the
 // numbers of a token set.
@@ -39,6 +40,36 @@ export function dialectErrorHeaders(error: BatonError, status: number): Record<s
       ? { 'www-authenticate': 'Bearer realm="baton", error="invalid_token"' }
       : {}),
   };
+}
+
+/** The error codes a dialect answers with `status`, given its status for a bad credential. */
+export function dialectErrorCodes(status: number, credentialStatus = 401): ErrorCode[] {
+  return codesAnsweredWith(status, (code) =>
+    dialectStatus(new BatonError(code, code), credentialStatus),
+  );
+}
+
+/**
+ * OpenAPI responses of a dialect's errors: one per status of `descriptions` (in the dialect's
+ * own words), with the body `schema` (one for all, or one per status), `Retry-After` on 429 and
+ * 503 and the `WWW-Authenticate` challenge on 401.
+ *
+ * @example dialectErrors({ 400: 'malformed request', 401: 'token not valid' }, errorSchema)
+ */
+export function dialectErrors(
+  descriptions: Readonly<Record<number, string>>,
+  schema: JsonSchema | ((status: number) => JsonSchema),
+  mediaType = 'application/json',
+): Record<string, unknown> {
+  return errorResponses(
+    {
+      mediaType,
+      schema: typeof schema === 'function' ? schema : () => schema,
+      challenge: 'Bearer realm="baton", error="invalid_token": the credential is not valid',
+    },
+    Object.keys(descriptions).map(Number),
+    descriptions,
+  );
 }
 
 function malformed(description: string): BatonError {
