@@ -3,6 +3,7 @@ import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
 import { parseDialectList } from './dialects.js';
 import { parseOriginList } from './origins.js';
+import { isWellFormed } from './text.js';
 import { guardGuessable } from './failure-limits.js';
 import { randomId } from './random-id.js';
 import { keyedHash, safeEqual } from './secrets.js';
@@ -92,9 +93,12 @@ export async function createClient(
   }
   if (
     input.audience !== undefined &&
-    (input.audience.length === 0 || input.audience.length > 255)
+    (input.audience.length === 0 || input.audience.length > 255 || !isWellFormed(input.audience))
   ) {
-    throw new BatonError('ERR_INVALID_REQUEST', 'audience must be 1-255 characters');
+    throw new BatonError(
+      'ERR_INVALID_REQUEST',
+      'audience must be 1-255 characters of well-formed Unicode',
+    );
   }
   let record: ClientRecord;
   try {

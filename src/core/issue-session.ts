@@ -6,6 +6,7 @@ import { BatonError } from './errors.js';
 import { randomId } from './random-id.js';
 import { generateRefreshToken, SESSION_ID_PREFIX } from './refresh-token.js';
 import { checkScope } from './scope.js';
+import { isWellFormed, isWellFormedDeep } from './text.js';
 import type { SessionRecord } from './store.js';
 import { issueTokenSet, type TokenSet } from './token-set.js';
 
@@ -49,6 +50,8 @@ function checkClaims(claims: unknown): Record<string, unknown> {
     if (RESERVED_CLAIMS.has(name))
       throw invalid(`claims must not set the registered claim "${name}"`);
   }
+  // Names and values both: a token must say exactly what was stored.
+  if (!isWellFormedDeep(claims)) throw invalid('claims must be well-formed Unicode');
   if (Buffer.byteLength(JSON.stringify(claims)) > MAX_CLAIMS_BYTES) {
     throw invalid(`claims must be at most ${MAX_CLAIMS_BYTES} bytes of JSON`);
   }
@@ -67,10 +70,11 @@ export async function issueSession(
     typeof input.subject !== 'string' ||
     input.subject.length === 0 ||
     input.subject.length > MAX_SUBJECT_LENGTH ||
-    CONTROL_CHARACTERS.test(input.subject)
+    CONTROL_CHARACTERS.test(input.subject) ||
+    !isWellFormed(input.subject)
   ) {
     throw invalid(
-      `subject must be 1 to ${MAX_SUBJECT_LENGTH} characters, without control characters`,
+      `subject must be 1 to ${MAX_SUBJECT_LENGTH} characters of well-formed Unicode, without control characters`,
     );
   }
   const clientId = input.clientId ?? DEFAULT_CLIENT_ID;
@@ -78,6 +82,7 @@ export async function issueSession(
   if (client === undefined) throw invalid(`unknown client ${JSON.stringify(clientId)}`);
   const scope = input.scope ?? '';
   if (typeof scope !== 'string') throw invalid('scope must be a string');
+  if (!isWellFormed(scope)) throw invalid('scope must be well-formed Unicode');
   try {
     checkScope(scope);
   } catch {

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TokenService } from '../core/token-service.js';
 import { BatonError } from '../core/errors.js';
+import { isWellFormedDeep } from '../core/text.js';
 import { installCors } from './cors.js';
 import {
   installErrorHandling,
@@ -140,8 +141,21 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined);
-    else parseJson(request, body as string, done);
+    if (body === '') return done(null, undefined);
+    parseJson(request, body as string, (error, parsed) => {
+      if (error !== null) return done(error, undefined);
+      // `\ud800` is valid JSON but not text: it would be stored and read back as U+FFFD.
+      if (!isWellFormedDeep(parsed)) {
+        return done(
+          new BatonError(
+            'ERR_INVALID_REQUEST',
+            'the body contains text that is not well-formed Unicode (a lone surrogate)',
+          ),
+          undefined,
+        );
+      }
+      done(null, parsed);
+    });
   });
   addFormBodyParser(app);
   installErrorHandling(app, renderers);

@@ -656,3 +656,61 @@ describe('clients', () => {
 it('answers unknown admin routes with 404 in the admin format', async () => {
   expectAdminError(await admin('GET', '/admin/nothing'), 404, 'not_found', 'ERR_NOT_FOUND');
 });
+
+describe('identifiers are well-formed Unicode', () => {
+  const rawJson = (url: string, text: string) =>
+    (app as FastifyInstance).inject({
+      method: 'POST',
+      url,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      payload: text,
+    });
+
+  it.each([
+    ['a subject with a lone surrogate', '{"subject":"a\\ud800b"}'],
+    ['a lone low surrogate', '{"subject":"\\udc00"}'],
+    ['a claim name with one', '{"subject":"alice","claims":{"r\\ud83d":"x"}}'],
+    ['a claim value with one', '{"subject":"alice","claims":{"nested":["ok","\\ud800"]}}'],
+    ['a scope with one', '{"subject":"alice","scope":"read\\udbff"}'],
+  ])('refuses %s with 400 and starts no session', async (_name, body) => {
+    expectAdminError(
+      await rawJson('/admin/sessions', body),
+      400,
+      'invalid_request',
+      'ERR_INVALID_REQUEST',
+    );
+    expect(await service.listSessions({ limit: 10 })).toEqual([]);
+  });
+
+  it('refuses a client audience with a lone surrogate', async () => {
+    expectAdminError(
+      await rawJson('/admin/clients', '{"id":"web","audience":"api\\ud800"}'),
+      400,
+      'invalid_request',
+      'ERR_INVALID_REQUEST',
+    );
+  });
+
+  it('keeps a subject of any script and emoji the same in tokens, lists and sign-out', async () => {
+    const subject = 'Zoë-世界-😀';
+    const minted = await rawJson('/admin/sessions', JSON.stringify({ subject }));
+    expect(minted.statusCode).toBe(201);
+    const { accessToken } = json<{ accessToken: string }>(minted);
+    expect((await verifyWithJose(service, accessToken, T0)).sub).toBe(subject);
+    const listed = await admin('GET', `/admin/sessions?subject=${encodeURIComponent(subject)}`);
+    expect(
+      json<{ sessions: { subject: string }[] }>(listed).sessions.map((s) => s.subject),
+    ).toEqual([subject]);
+    const signedOut = await admin(
+      'DELETE',
+      `/admin/subjects/${encodeURIComponent(subject)}/sessions`,
+    );
+    expect(json(signedOut)).toEqual({ revoked: 1 });
+  });
+
+  it('refuses a lone surrogate in the core too, whatever face passes it', async () => {
+    await expect(service.issueSession({ subject: 'a\ud800b' })).rejects.toMatchObject({
+      code: 'ERR_INVALID_REQUEST',
+    });
+  });
+});
