@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import {
   MAX_ACCESS_TTL,
   MAX_REFRESH_TTL,
@@ -63,9 +64,12 @@ export interface BatonConfig {
   /** Browser origins allowed for every client (CORS). */
   readonly corsOrigins: readonly string[];
   readonly logLevel: string;
-  readonly trustProxy: boolean | string[];
+  /** Fastify `trustProxy`: false, a hop count, the proxies' addresses, or true (any client). */
+  readonly trustProxy: boolean | number | string[];
   readonly rateLimitIp: number;
   readonly rateLimitSession: number;
+  /** Things worth saying at start that do not stop it (unknown variables, risky settings). */
+  readonly warnings: readonly string[];
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -134,6 +138,72 @@ function url(key: ConfigKey, value: string | undefined, protocols: string[]): st
 // §5.2.4 removes them), so a mount under them could never be reached.
 const PREFIX_PATTERN = /^(\/(?!\.\.?(?:\/|$))[A-Za-z0-9._~-]+)+$/;
 
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isAddressOrRange(entry: string): boolean {
+  if (PROXY_NAMES.includes(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * `BATON_TRUST_PROXY`: whom to believe about the client's address (`X-Forwarded-For`). `false`
+ * (the default: the socket's peer is the client), a hop count (that many proxies in front), the
+ * proxies' addresses or ranges, or `true` (anyone: spoofable, warned about at start).
+ */
+function trustedProxies(value: string | undefined): boolean | number | string[] {
+  if (value === undefined || /^(false|no|off|0|)$/i.test(value.trim())) return false;
+  if (/^(true|yes|on)$/i.test(value.trim())) return true;
+  if (/^\d{1,2}$/.test(value.trim())) return Number(value.trim());
+  const entries = value.split(',').map((entry) => entry.trim());
+  const bad = entries.find((entry) => !isAddressOrRange(entry));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `BATON_TRUST_PROXY must be false, a hop count (1, 2, …) or the proxies' addresses (IPs or CIDR ranges, comma-separated; or loopback, linklocal, uniquelocal); got ${JSON.stringify(bad.slice(0, 60))}`,
+    );
+  }
+  return entries;
+}
+
+/** True for an address that means "every interface": an issuer cannot be derived from it. */
+function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]' || host === '0:0:0:0:0:0:0:0';
+}
+
+/** Edit distance of two short strings (Levenshtein), for "did you mean". */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** One warning per `BATON_*` variable Baton does not know, naming the closest known one. */
+function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const known: readonly string[] = CONFIG_KEYS;
+  return Object.keys(env)
+    .filter((name) => name.startsWith('BATON_') && !known.includes(name))
+    .sort()
+    .map((name) => {
+      const [closest] = [...known].sort((a, b) => distance(name, a) - distance(name, b));
+      const hint =
+        closest !== undefined && distance(name, closest) <= 3 ? `; did you mean ${closest}?` : '';
+      return `${name} is not a Baton setting and is ignored${hint}`;
+    });
+}
+
 /** `BATON_CORS_ORIGINS`: exact origins separated by commas. */
 function origins(value: string | undefined): string[] {
   if (value === undefined || value.trim() === '') return [];
@@ -180,7 +250,7 @@ function dialects(value: string | undefined): DialectMount[] {
 
 /**
  * Reads the configuration from the environment over an optional JSON file (the environment
- * wins), validates every value and fills in the defaults of SPEC section 5.
+ * wins), validates every value and fills in the defaults (docs/configuration.md).
  */
 export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): BatonConfig {
   const file = configFile === undefined ? {} : readConfigFile(configFile);
@@ -207,13 +277,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): BatonCo
   if (adminToken !== undefined && adminToken.length < 32) {
     throw new ConfigError('BATON_ADMIN_TOKEN must be at least 32 characters');
   }
-  const trust = get('BATON_TRUST_PROXY');
-  const trustProxy =
-    trust === undefined || /^(false|0|no|off|)$/i.test(trust)
-      ? false
-      : /^(true|1|yes|on)$/i.test(trust)
-        ? true
-        : trust.split(',').map((entry) => entry.trim());
+  const trustProxy = trustedProxies(get('BATON_TRUST_PROXY'));
+  const warnings = unknownVariables(env);
+  if (trustProxy === true) {
+    warnings.push(
+      "BATON_TRUST_PROXY=true trusts the X-Forwarded-For any client sends, so a client can choose the IP that rate limits and security events see; set the proxy's addresses (e.g. 10.0.0.0/8) or its hop count (e.g. 1) instead",
+    );
+  }
+  if (get('BATON_ISSUER') === undefined && isWildcardHost(host)) {
+    throw new ConfigError(
+      `BATON_ISSUER must be set when BATON_HOST is ${host}: tokens would otherwise name http://${issuerHost}:${port} as their issuer; set it to the URL clients reach Baton at, e.g. https://auth.example.com`,
+    );
+  }
 
   return Object.freeze({
     host,
@@ -266,5 +341,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): BatonCo
       0,
       1_000_000,
     ),
+    warnings: Object.freeze(warnings),
   });
 }

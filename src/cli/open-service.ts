@@ -44,13 +44,6 @@ export async function openService(
       // A server signs on a worker thread, beside the event loop; one-shot commands inline.
       mintOnWorker: options.longRunning,
     });
-    if (service.generatedAdminToken !== undefined) {
-      // Shown once, on the start that created it; only its hash is kept.
-      process.stderr.write(
-        `\nBaton generated an admin token. It is shown only this once; keep it somewhere safe:\n\n  ${service.generatedAdminToken}\n\n` +
-          'Set BATON_ADMIN_TOKEN to use your own instead, or run `baton admin-token reset` for a new one.\n\n',
-      );
-    }
     return service;
   } catch (error) {
     await store.close();
@@ -58,14 +51,37 @@ export async function openService(
   }
 }
 
+/**
+ * Shows the admin token generated on this start, once (only its hash is kept). Called when the
+ * command has succeeded, so that a failing start does not bury the reason under the banner.
+ */
+export function showGeneratedAdminToken(service: TokenService, note = ''): void {
+  if (service.generatedAdminToken === undefined) return;
+  process.stderr.write(
+    `\nBaton generated an admin token${note}. It is shown only this once; keep it somewhere safe:\n\n  ${service.generatedAdminToken}\n\n` +
+      'Set BATON_ADMIN_TOKEN to use your own instead, or run `baton admin-token reset` for a new one.\n\n',
+  );
+}
+
+/** Prints the configuration's warnings to stderr (commands other than `serve`, which logs them). */
+export function printConfigWarnings(config: BatonConfig): void {
+  for (const warning of config.warnings) process.stderr.write(`baton: warning: ${warning}\n`);
+}
+
 /** Runs `work` with a service over the configured store, closing it afterwards. */
 export async function withService<T>(
   config: BatonConfig,
   work: (service: TokenService) => Promise<T>,
 ): Promise<T> {
+  printConfigWarnings(config);
   const service = await openService(config, { longRunning: false });
   try {
-    return await work(service);
+    const result = await work(service);
+    showGeneratedAdminToken(service);
+    return result;
+  } catch (error) {
+    showGeneratedAdminToken(service, ', although the command failed');
+    throw error;
   } finally {
     await service.close();
   }

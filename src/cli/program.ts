@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DIALECT_NAMES, isDialectName } from '../core/dialects.js';
 import { BatonError } from '../core/errors.js';
@@ -5,7 +6,13 @@ import { SECURITY_EVENT_TYPES } from '../core/store.js';
 import { ConfigError, loadConfig, type BatonConfig } from './config.js';
 import { UsageError } from './usage-error.js';
 
-/** Exit codes of SPEC section 6. */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+/** Exit codes: 0 ok, 1 failure, 2 usage. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 function positiveInteger(value: string): number {
@@ -37,6 +44,7 @@ function nonNegativeInteger(value: string): number {
 export function buildProgram(env: NodeJS.ProcessEnv): Command {
   const program = new Command('baton')
     .description('Baton: a token service that makes refreshing safe and boring.')
+    .version(VERSION, '-V, --version', 'print the version')
     .option('--config <file>', 'JSON file of BATON_* settings (the environment wins over it)')
     .showHelpAfterError()
     .exitOverride();

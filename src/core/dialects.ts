@@ -1,7 +1,7 @@
 import { BatonError } from './errors.js';
 import type { ClientRecord } from './store.js';
 
-/** The wire dialects of SPEC section 3, by name. */
+/** The wire dialects Baton speaks besides OAuth (docs/dialects.md), by name. */
 export const DIALECT_NAMES = ['payabli', 'transak', 'sevenG', 'aisquare', 'adid'] as const;
 
 /** One of {@link DIALECT_NAMES}. */

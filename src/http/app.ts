@@ -79,13 +79,28 @@ function clientErrorWriter(
   };
 }
 
+/**
+ * Fastify's `trustProxy` for ours. A hop count becomes "trust the nearest n hops" (as
+ * proxy-addr defines hops); Fastify itself reads a number as trusting none.
+ */
+function trustProxyOf(
+  value: AppOptions['trustProxy'],
+): boolean | string | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value !== 'number') return value ?? false;
+  const hops = value;
+  return (_address, hop) => hop < hops;
+}
+
 /** Options of {@link createApp}. */
 export interface AppOptions {
   service: TokenService;
   /** pino level (`info`, `debug`, …), `false` for no logs, or a pino-compatible logger instance. */
   logger?: string | false | FastifyServerOptions['loggerInstance'];
-  /** Fastify `trustProxy`: set when Baton runs behind a load balancer that sets X-Forwarded-For. */
-  trustProxy?: boolean | string | string[];
+  /**
+   * Whom to believe about the client's address (`X-Forwarded-For`): nobody (`false`, the
+   * default), the proxies at these addresses or ranges, the nearest `n` hops, or anyone (`true`).
+   */
+  trustProxy?: boolean | number | string | string[];
   /** Wire dialects to mount (docs/dialects.md); none by default. */
   dialects?: readonly DialectMount[];
   /** Extra readiness checks reported by `/readyz`. */
@@ -119,7 +134,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     // No per-request child logger: it costs a pino child (and its redaction setup) per request,
     // and the error handler logs route and method itself.
     childLoggerFactory: (logger) => logger,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: trustProxyOf(options.trustProxy),
     return503OnClosing: true,
     // Wrong types are errors, not something to coerce; unknown fields are refused by the schemas.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { decodeJwt } from 'jose';
@@ -9,6 +9,7 @@ import {
   admin,
   cleanupServers,
   makeTempDir,
+  ROOT,
   runBaton,
   spawnBaton,
   startServer,
@@ -174,6 +175,39 @@ describe.concurrent('baton command line: usage', () => {
     expect(refused?.code).toBe(2);
     expect(lines(refused?.stderr ?? '')).toEqual([
       `baton: --config ${bad}: unknown key BATON_NOPE`,
+    ]);
+  }, 80_000);
+
+  it('prints its version, and refuses a bad setting with one line before any admin token is made', async () => {
+    const path = join(makeTempDir(), 'baton.db');
+    const fresh = { ...storeEnv(path), BATON_ADMIN_TOKEN: undefined };
+    const [version, proxy, wildcard] = await runAll([
+      { args: ['--version'] },
+      { args: ['serve'], env: { ...fresh, BATON_TRUST_PROXY: 'maybe' } },
+      { args: ['serve'], env: { ...fresh, BATON_HOST: '0.0.0.0' } },
+    ]);
+    const { version: expected } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(version).toMatchObject({ code: 0, stdout: `${expected}\n` });
+    for (const [run, variable] of [
+      [proxy, 'BATON_TRUST_PROXY'],
+      [wildcard, 'BATON_ISSUER'],
+    ] as const) {
+      expect(run?.code).toBe(2); // a configuration error is a usage error
+      expect(lines(run?.stderr ?? '')).toEqual([expect.stringMatching(`^baton: ${variable} `)]);
+      expect(run?.stderr).not.toMatch(/bat_|admin token/);
+    }
+    // Nothing was written: the store was never opened.
+    expect(existsSync(path)).toBe(false);
+  }, 80_000);
+
+  it('warns about an unknown BATON_* variable with the closest known name, and still runs', async () => {
+    const env = { ...storeEnv(join(makeTempDir(), 'baton.db')), BATON_PROT: '9000' };
+    const migrated = await baton(['migrate'], env);
+    expect(migrated.code).toBe(0);
+    expect(lines(migrated.stderr)).toEqual([
+      'baton: warning: BATON_PROT is not a Baton setting and is ignored; did you mean BATON_PORT?',
     ]);
   }, 80_000);
 

@@ -1,6 +1,6 @@
 import type { SecurityEvent, SecurityEventType } from '../../core/store.js';
 import type { BatonConfig } from '../config.js';
-import { openService } from '../open-service.js';
+import { openService, printConfigWarnings, showGeneratedAdminToken } from '../open-service.js';
 import { UsageError } from '../usage-error.js';
 
 /** Options of `baton events`. */
@@ -33,7 +33,9 @@ const line = (event: SecurityEvent): string =>
 /** `baton events`: prints security events as JSON lines, oldest first; `--follow` keeps polling. */
 export async function listEvents(config: BatonConfig, options: EventsOptions): Promise<void> {
   const since = parseSince(options.since);
+  printConfigWarnings(config);
   const service = await openService(config, { longRunning: options.follow === true });
+  showGeneratedAdminToken(service);
   try {
     let afterId = 0;
     const page = async (): Promise<void> => {

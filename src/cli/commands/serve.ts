@@ -5,7 +5,7 @@ import { startServer } from '../../http/server.js';
 import { loggerOptions } from '../../http/logger.js';
 import { createWebhookSink } from '../../http/webhook-sink.js';
 import type { BatonConfig } from '../config.js';
-import { openService } from '../open-service.js';
+import { openService, showGeneratedAdminToken } from '../open-service.js';
 
 /** Seconds between two warnings of one kind (a Redis or database that is down errs constantly). */
 const WARNING_INTERVAL = 30;
@@ -48,6 +48,7 @@ function redisReadiness(state: RedisState): Record<string, string> {
 /** `baton serve`: runs the HTTP server until SIGINT or SIGTERM. */
 export async function serve(config: BatonConfig): Promise<void> {
   const log = pino(loggerOptions(config.logLevel) as object);
+  for (const warning of config.warnings) log.warn(warning);
   const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, log);
   const events =
     config.webhookUrl === undefined
@@ -84,10 +85,13 @@ export async function serve(config: BatonConfig): Promise<void> {
       ...(redis === undefined ? {} : { readiness: async () => redisReadiness(redis.state()) }),
     });
   } catch (error) {
+    // The store keeps the generated token's hash whatever happens next: it must still be seen.
+    showGeneratedAdminToken(service, ', although Baton did not start (see below)');
     await service.close();
     await redis?.close();
     throw error;
   }
+  showGeneratedAdminToken(service);
   log.info(
     {
       url: server.url,
