@@ -10,6 +10,7 @@ import {
 } from '../core/config.js';
 import { DIALECT_NAMES, isDialectName } from '../core/dialects.js';
 import { MAX_ORIGINS, normaliseOrigin } from '../core/origins.js';
+import { HTTP_TIMEOUTS, type HttpTimeouts } from '../http/timeouts.js';
 import type { DialectMount } from '../http/faces/dialects/mounts.js';
 
 /** A configuration problem: start-up stops with this one line. */
@@ -39,6 +40,9 @@ export const CONFIG_KEYS = [
   'BATON_TRUST_PROXY',
   'BATON_RATE_LIMIT_IP',
   'BATON_RATE_LIMIT_SESSION',
+  'BATON_HEADERS_TIMEOUT',
+  'BATON_REQUEST_TIMEOUT',
+  'BATON_KEEPALIVE_TIMEOUT',
 ] as const;
 
 type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -68,6 +72,8 @@ export interface BatonConfig {
   readonly trustProxy: boolean | number | string[];
   readonly rateLimitIp: number;
   readonly rateLimitSession: number;
+  /** Seconds a client may take to send its headers, its whole request; idle keep-alive. */
+  readonly timeouts: HttpTimeouts;
   /** Things worth saying at start that do not stop it (unknown variables, risky settings). */
   readonly warnings: readonly string[];
 }
@@ -202,6 +208,37 @@ function unknownVariables(env: NodeJS.ProcessEnv): string[] {
         closest !== undefined && distance(name, closest) <= 3 ? `; did you mean ${closest}?` : '';
       return `${name} is not a Baton setting and is ignored${hint}`;
     });
+}
+
+/** The three slow-client limits; the headers must not be allowed longer than the request. */
+function httpTimeouts(get: (key: ConfigKey) => string | undefined): HttpTimeouts {
+  const headersTtl = integer(
+    'BATON_HEADERS_TIMEOUT',
+    get('BATON_HEADERS_TIMEOUT'),
+    HTTP_TIMEOUTS.headersTtl,
+    1,
+    3600,
+  );
+  const requestTtl = integer(
+    'BATON_REQUEST_TIMEOUT',
+    get('BATON_REQUEST_TIMEOUT'),
+    Math.max(HTTP_TIMEOUTS.requestTtl, headersTtl),
+    1,
+    3600,
+  );
+  if (headersTtl > requestTtl) {
+    throw new ConfigError(
+      `BATON_HEADERS_TIMEOUT (${headersTtl}) must not be longer than BATON_REQUEST_TIMEOUT (${requestTtl}), which includes the headers`,
+    );
+  }
+  const keepAliveTtl = integer(
+    'BATON_KEEPALIVE_TIMEOUT',
+    get('BATON_KEEPALIVE_TIMEOUT'),
+    HTTP_TIMEOUTS.keepAliveTtl,
+    1,
+    3600,
+  );
+  return Object.freeze({ headersTtl, requestTtl, keepAliveTtl });
 }
 
 /** `BATON_CORS_ORIGINS`: exact origins separated by commas. */
@@ -341,6 +378,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): BatonCo
       0,
       1_000_000,
     ),
+    timeouts: httpTimeouts(get),
     warnings: Object.freeze(warnings),
   });
 }

@@ -49,6 +49,12 @@ export const ERROR_CODES = {
   },
   ERR_ADMIN_UNAUTHORIZED: { status: 401, error: 'unauthorized', reason: 'unauthorized' },
   ERR_NOT_FOUND: { status: 404, error: 'not_found', reason: 'not_found' },
+  ERR_METHOD_NOT_ALLOWED: {
+    status: 405,
+    error: 'invalid_request',
+    reason: 'method_not_allowed',
+  },
+  ERR_REQUEST_TIMEOUT: { status: 408, error: 'invalid_request', reason: 'request_timeout' },
   ERR_CONFLICT: { status: 409, error: 'conflict', reason: 'conflict' },
   ERR_RATE_LIMITED: { status: 429, error: 'temporarily_unavailable', reason: 'rate_limited' },
   ERR_STORE_UNAVAILABLE: {

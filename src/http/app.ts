@@ -22,6 +22,8 @@ import { addFormBodyParser } from './form-body.js';
 import { loggerOptions } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { collectRoutes } from './openapi.js';
+import { collectRouteMethods } from './route-methods.js';
+import { HTTP_TIMEOUTS, type HttpTimeouts } from './timeouts.js';
 
 /** Largest accepted request body, in bytes (16 KiB). */
 export const BODY_LIMIT = 16 * 1024;
@@ -58,7 +60,9 @@ function clientErrorWriter(
     const baton =
       error.code === 'HPE_HEADER_OVERFLOW'
         ? new BatonError('ERR_HEADERS_TOO_LARGE', 'the request headers are too large')
-        : new BatonError('ERR_INVALID_REQUEST', 'malformed HTTP request');
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new BatonError('ERR_REQUEST_TIMEOUT', 'the request did not arrive in time')
+          : new BatonError('ERR_INVALID_REQUEST', 'malformed HTTP request');
     const rendered = rendererFor(requestPath(error.rawPacket), renderers)(baton);
     const body = JSON.stringify(rendered.body);
     const headers: Record<string, string> = {
@@ -105,6 +109,8 @@ export interface AppOptions {
   dialects?: readonly DialectMount[];
   /** Extra readiness checks reported by `/readyz`. */
   readiness?: () => Promise<Record<string, string>>;
+  /** How long a client may take to send a request, and to keep an idle connection. */
+  timeouts?: Partial<HttpTimeouts>;
 }
 
 /**
@@ -126,8 +132,22 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     typeof logger === 'object'
       ? { loggerInstance: logger }
       : { logger: logger === false ? false : loggerOptions(logger) };
+  const timeouts = { ...HTTP_TIMEOUTS, ...options.timeouts };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
+    // A client that trickles its headers or body, or stalls after its headers, is answered 408
+    // and cut off (see clientErrorWriter), instead of holding a socket forever.
+    requestTimeout: timeouts.requestTtl * 1000,
+    keepAliveTimeout: timeouts.keepAliveTtl * 1000,
+    http: {
+      headersTimeout: Math.min(timeouts.headersTtl, timeouts.requestTtl) * 1000,
+      // How often Node checks the two timeouts above (its default, 30 s, would let a slow
+      // client overstay them by that much).
+      connectionsCheckingInterval: 1000,
+      // A request without Host is answered by Baton (400, in the face's format, no-store), not by
+      // Node's bare 400.
+      requireHostHeader: false,
+    },
     ...logging,
     // Per-request logs cost time on the hot path; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
@@ -149,6 +169,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const metrics = createMetrics();
   const routes = collectRoutes(app);
+  const methods = collectRouteMethods(app);
 
   // Only forms and JSON are request formats here; anything else is a 415.
   app.removeContentTypeParser('text/plain');
@@ -173,10 +194,21 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     });
   });
   addFormBodyParser(app);
-  installErrorHandling(app, renderers);
+  installErrorHandling(app, renderers, methods);
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      done(new BatonError('ERR_INVALID_REQUEST', 'an HTTP/1.1 request needs a Host header'));
+    } else done();
+  });
   // Callback style: an async hook costs a promise per response on the hot path.
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.headers(SECURITY_HEADERS);
+    // A public document (the JWKS) may be cached as its route says; its errors never are.
+    const cacheControl = request.routeOptions.config.cacheControl;
+    if (cacheControl !== undefined && reply.statusCode === 200) {
+      reply.header('cache-control', cacheControl).removeHeader('pragma');
+    }
     done(null, payload);
   });
 

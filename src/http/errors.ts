@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BatonError } from '../core/errors.js';
+import type { RouteMethods } from './route-methods.js';
 
 /** How a face writes an error: status, headers and body in its own wire format. */
 export interface RenderedError {
@@ -17,6 +18,8 @@ declare module 'fastify' {
     face?: string;
     /** Writes this route's errors; the admin format when absent. */
     renderError?: ErrorRenderer;
+    /** `Cache-Control` of this route's 200 answers; `no-store` (as for everything) when absent. */
+    cacheControl?: string;
   }
 }
 
@@ -129,6 +132,7 @@ export function rendererFor(path: string, renderers: readonly PrefixRenderer[]):
 export function installErrorHandling(
   app: FastifyInstance,
   notFound: readonly PrefixRenderer[] = [],
+  routes?: RouteMethods,
 ): void {
   // During an outage every request fails the same way: one line per interval, with a count.
   let outageLoggedAt = 0;
@@ -161,12 +165,22 @@ export function installErrorHandling(
     return sendError(request, reply, error);
   });
   app.setNotFoundHandler((request, reply) => {
-    const path = (request.url.split('?')[0] ?? '').slice(0, 100);
-    const error = new BatonError('ERR_NOT_FOUND', `no route ${request.method} ${path}`);
+    const fullPath = request.url.split('?')[0] ?? '';
+    const path = fullPath.slice(0, 100);
+    // A known path asked with another method is a 405 naming the methods it has (RFC 9110
+    // §15.5.6); anything else is a 404.
+    const allowed = routes?.allowed(fullPath) ?? [];
+    const error =
+      allowed.length > 0
+        ? new BatonError('ERR_METHOD_NOT_ALLOWED', `${path} does not answer ${request.method}`)
+        : new BatonError('ERR_NOT_FOUND', `no route ${request.method} ${path}`);
     const rendered = rendererFor(path, notFound)(error);
     return reply
       .code(rendered.status)
-      .headers(rendered.headers ?? {})
+      .headers({
+        ...rendered.headers,
+        ...(allowed.length > 0 ? { allow: allowed.join(', ') } : {}),
+      })
       .send(rendered.body);
   });
 }

@@ -75,7 +75,8 @@ type Kind =
   | 'null'
   | 'too_long'
   | 'credential'
-  | 'not_found';
+  | 'not_found'
+  | 'wrong_method';
 
 interface Case {
   name: string;
@@ -280,6 +281,7 @@ async function send(dialect: DialectName, req: Req, what = 'request'): Promise<R
 /** The status a dialect answers for a kind of failure. */
 function statusOf(dialect: DialectName, kind: Kind): number {
   if (kind === 'not_found') return 404;
+  if (kind === 'wrong_method') return 405;
   if (kind === 'credential') return dialect === 'aisquare' ? 400 : 401;
   return 400;
 }
@@ -289,6 +291,7 @@ const ADID_REASON: Partial<Record<Kind, string>> = {
   too_large: 'body_too_large',
   media: 'unsupported_media_type',
   not_found: 'not_found',
+  wrong_method: 'method_not_allowed',
 };
 const CREDENTIAL_REASONS = [
   'unknown',
@@ -835,7 +838,7 @@ function wrongMethodCases(dialect: DialectName): Case[] {
   const others = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((each) => each !== method);
   const cases = others.map((other): Case => ({
     name: `${other} ${path}`,
-    kind: 'not_found',
+    kind: 'wrong_method',
     request: (live) => {
       const { body, ...rest } = ENDPOINTS[dialect].good(live);
       return { ...rest, method: other, ...(other === 'GET' || body === undefined ? {} : { body }) };

@@ -693,7 +693,8 @@ describe('transak: HEAD', () => {
       method: 'HEAD',
       headers: { authorization: issued.accessToken },
     });
-    expect(head.status).toBe(404);
+    expect(head.status).toBe(405);
+    expect(head.headers.get('allow')).toBe('GET, OPTIONS');
     expect(await generation(issued.sessionId)).toBe(0);
     expectRefreshed(TRANSAK, await TRANSAK.send(issued), issued);
   });

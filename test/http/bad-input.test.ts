@@ -687,14 +687,15 @@ describe('POST /oauth/token refuses garbage refresh tokens as invalid_grant/unkn
       code: 'ERR_REFRESH_TOKEN_UNKNOWN',
     },
     {
-      name: 'a lone surrogate escaped in JSON → invalid_grant/unknown',
+      name: 'a lone surrogate escaped in JSON → 400 invalid_request',
       request: () => ({
         method: 'POST',
         url: '/oauth/token',
         headers: JSON_TYPE,
         payload: '{"grant_type":"refresh_token","refresh_token":"rt_\\ud800"}',
       }),
-      code: 'ERR_REFRESH_TOKEN_UNKNOWN',
+      code: 'ERR_INVALID_REQUEST',
+      says: /well-formed Unicode/,
     },
     {
       name: 'a NUL inside grant_type → 400 unsupported_grant_type',
@@ -1182,30 +1183,18 @@ describe('admin routes with path parameters refuse what they cannot find', () =>
 
 // A path no route serves is answered in the format of the face owning its prefix: OAuth errors
 // under /oauth/, the admin ("everything else") format elsewhere.
-describe('unknown routes and wrong methods get a 404 in their face format', () => {
+describe('unknown routes get a 404 in their face format', () => {
   const routes: [HTTPMethods, string][] = [
     ['GET', '/'],
     ['GET', '/nope'],
     ['GET', '/oauth'],
-    ['GET', '/oauth/token'],
-    ['PUT', '/oauth/token'],
-    ['PATCH', '/oauth/token'],
-    ['OPTIONS', '/oauth/introspect'],
     ['POST', '/oauth/token/'],
     ['POST', '/oauth/tokens'],
     ['POST', '/oauth/authorize'],
-    ['DELETE', '/oauth/revoke'],
-    ['GET', '/oauth/introspect'],
     ['GET', '/admin'],
     ['GET', '/admin/nope'],
-    ['PATCH', '/admin/sessions'],
-    ['PUT', '/admin/clients'],
-    ['POST', '/admin/keys'],
-    ['GET', '/admin/keys/rotate'],
-    ['DELETE', '/admin/keys'],
-    ['POST', '/healthz'],
-    ['DELETE', '/metrics'],
-    ['POST', '/.well-known/jwks.json'],
+    ['POST', '/admin/nope'],
+    ['DELETE', '/admin/keys/nope'],
     ['GET', '/.well-known/openid-configuration'],
     ['GET', '/%2e%2e/etc/passwd'],
     ['GET', `/${'x'.repeat(8000)}`],
@@ -1216,7 +1205,7 @@ describe('unknown routes and wrong methods get a 404 in their face format', () =
       request: () => ({
         method,
         url,
-        ...(method === 'GET' || method === 'OPTIONS'
+        ...(method === 'GET'
           ? { headers: asAdmin }
           : { headers: { ...asAdmin, ...JSON_TYPE }, payload: '{}' }),
       }),
@@ -1224,10 +1213,45 @@ describe('unknown routes and wrong methods get a 404 in their face format', () =
       face: url.startsWith('/oauth/') ? ('oauth' as const) : ('admin' as const),
     })),
   );
+});
 
-  it('HEAD of a POST-only route is a 404 with no body', async () => {
+// A known path asked with a method it does not answer is a 405 that names the methods it does
+// (RFC 9110 §15.5.6), in the format of the face owning it.
+describe('wrong methods on known paths get a 405 with Allow', () => {
+  const routes: [HTTPMethods, string, string][] = [
+    ['GET', '/oauth/token', 'OPTIONS, POST'],
+    ['PUT', '/oauth/token', 'OPTIONS, POST'],
+    ['PATCH', '/oauth/token', 'OPTIONS, POST'],
+    ['DELETE', '/oauth/revoke', 'OPTIONS, POST'],
+    ['GET', '/oauth/introspect', 'POST'],
+    ['OPTIONS', '/oauth/introspect', 'POST'],
+    ['POST', '/oauth/revocations', 'GET, HEAD'],
+    ['PATCH', '/admin/sessions', 'GET, HEAD, POST'],
+    ['PUT', '/admin/clients', 'GET, HEAD, POST'],
+    ['POST', '/admin/sessions/ses_x', 'DELETE, GET, HEAD'],
+    ['GET', '/admin/keys/rotate', 'POST'],
+    ['DELETE', '/admin/keys', 'GET, HEAD'],
+    ['POST', '/admin/keys', 'GET, HEAD'],
+    ['POST', '/healthz', 'GET, HEAD'],
+    ['DELETE', '/metrics', 'GET, HEAD'],
+    ['POST', '/.well-known/jwks.json', 'GET, HEAD, OPTIONS'],
+  ];
+  it.each(routes)('%s %s → 405, Allow: %s', async (method, url, allow) => {
+    const response = await send({
+      method,
+      url,
+      ...(method === 'GET' || method === 'OPTIONS'
+        ? { headers: asAdmin }
+        : { headers: { ...asAdmin, ...JSON_TYPE }, payload: '{}' }),
+    });
+    expectFaceError(response, faceOf(url), 'ERR_METHOD_NOT_ALLOWED');
+    expect(response.headers.allow).toBe(allow);
+  });
+
+  it('answers HEAD of a POST-only route 405 with no body', async () => {
     const response = await send({ method: 'HEAD', url: '/oauth/token' });
-    expect(response.statusCode).toBe(404);
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('OPTIONS, POST');
     expect(response.body).toBe('');
   });
 });
@@ -1255,7 +1279,10 @@ describe('operations endpoints ignore junk query strings', () => {
   it.each(cases)('GET %s?%s → 200', async (path, query) => {
     const response = await send({ method: 'GET', url: `${path}?${query}` });
     expect(response.statusCode).toBe(200);
-    expect(response.headers['cache-control']).toBe('no-store');
+    // The JWKS is a public document that caches may keep briefly; everything else is no-store.
+    expect(response.headers['cache-control']).toBe(
+      path === '/.well-known/jwks.json' ? 'public, max-age=300' : 'no-store',
+    );
     expect(response.body.length).toBeGreaterThan(0);
   });
 });

@@ -82,6 +82,7 @@ export async function serve(config: BatonConfig): Promise<void> {
       logger: log,
       trustProxy: config.trustProxy,
       dialects: config.dialects,
+      timeouts: config.timeouts,
       ...(redis === undefined ? {} : { readiness: async () => redisReadiness(redis.state()) }),
     });
   } catch (error) {

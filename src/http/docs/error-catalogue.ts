@@ -31,6 +31,10 @@ const WHEN: Readonly<Record<ErrorCode, string>> = {
     "A browser's `Origin` is neither Baton's own, nor allowed for every client, nor for the session's client; refused before anything happens, with 403 on every face.",
   ERR_ADMIN_UNAUTHORIZED: 'The admin API was called without the admin token, or with a wrong one.',
   ERR_NOT_FOUND: 'No such route, session or client.',
+  ERR_METHOD_NOT_ALLOWED:
+    'The path exists but does not answer this method; `Allow` lists the methods it does.',
+  ERR_REQUEST_TIMEOUT:
+    'The request (its headers, or all of it with its body) did not arrive in time; the connection is closed.',
   ERR_CONFLICT:
     'A client with that id exists (send `replace: true`), or the `default` client was to be removed.',
   ERR_RATE_LIMITED:

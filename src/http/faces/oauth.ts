@@ -66,6 +66,13 @@ async function identifyProtected(
   return client;
 }
 
+/**
+ * How long resource servers and caches may keep the JWKS: five minutes, far shorter than the
+ * 24 h 5 min a retired key stays published, so a cached copy never lacks a key whose tokens are
+ * still valid. A new key signs at once, so verifiers refetch on an unknown `kid` (Baton's do).
+ */
+export const JWKS_CACHE_CONTROL = 'public, max-age=300';
+
 /** The OAuth 2.0 face: token (refresh grant), revocation, introspection, metadata, JWKS. */
 export async function oauthFace(
   app: FastifyInstance,
@@ -327,6 +334,7 @@ export async function oauthFace(
     {
       config: {
         ...config,
+        cacheControl: JWKS_CACHE_CONTROL,
         openapi: {
           tags: ['OAuth 2.0'],
           operationId: 'getJwks',

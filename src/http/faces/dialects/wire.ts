@@ -18,6 +18,13 @@ const MALFORMED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_HEADERS_TOO_LARGE',
 ]);
 
+/** Failures of the HTTP exchange itself rather than of a credential. */
+const PROTOCOL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ERR_NOT_FOUND',
+  'ERR_METHOD_NOT_ALLOWED',
+  'ERR_REQUEST_TIMEOUT',
+]);
+
 /**
  * The status a dialect answers for a core error: 400 for a malformed request, 404, 429, 500 and
  * 503 as they are, and `credentialStatus` (401, or aisquare's 400) for every credential that is not
@@ -25,7 +32,8 @@ const MALFORMED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
  */
 export function dialectStatus(error: BatonError, credentialStatus = 401): number {
   if (MALFORMED.has(error.code)) return 400;
-  if (error.code === 'ERR_NOT_FOUND') return 404;
+  // HTTP-level answers (no route, wrong method, too slow) keep their status on every face.
+  if (PROTOCOL.has(error.code)) return error.status;
   // Not a credential problem: the browser's origin is not allowed (CORS), on every face alike.
   if (error.code === 'ERR_ORIGIN_NOT_ALLOWED') return 403;
   if (error.status === 429 || error.status >= 500) return error.status;
