@@ -375,6 +375,8 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   }
   const unwake = onWake(() => void check());
 
+  // `expiresIn` of the given tokens counts from now, not from when the storage answers.
+  const t = now();
   const ready = (async () => {
     const stored = await read();
     const sid = tokens === undefined ? undefined : jwtClaims(tokens.accessToken).sid;
@@ -382,7 +384,6 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
       tokens !== undefined &&
       (sid === undefined || stored === undefined || jwtClaims(stored.a).sid !== sid)
     ) {
-      const t = now();
       const first: Held = {
         a: tokens.accessToken,
         r: tokens.refreshToken,
