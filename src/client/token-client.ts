@@ -82,7 +82,12 @@ interface Held {
   p?: number | undefined;
 }
 
-type Message = { k: 't'; h: Held } | { k: 's' } | { k: 'e'; w: string };
+// Tab messages: a refresh started (s), its tokens (t), it failed (d), the session ended (e).
+type Message = { k: 't'; h: Held } | { k: 's' } | { k: 'd' } | { k: 'e'; w: string };
+
+// How long a tab that got the lock waits for the answer of a peer that announced a refresh: the
+// lock, the storage and the channel reach other tabs by separate ways, in no fixed order.
+const PEER_WAIT_MS = 500;
 
 const formEncode = (value: string): string => new URLSearchParams({ v: value }).toString().slice(2);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -149,6 +154,9 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   // An access token that still met a 401 right after a refresh: not worth another refresh.
   let refused: string | undefined;
   let closed = false;
+  // A peer tab announced a refresh whose outcome has not arrived yet.
+  let peerBusy = false;
+  let peerDone: (() => void) | undefined;
 
   let tail: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(task: () => Promise<T>): Promise<T> => {
@@ -188,7 +196,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   const adopt = (next: Held, tell = true): void => {
     const changed = next.a !== held?.a;
     held = next;
-    due = next.e - Math.min(skewMs, (next.e - next.s) / 2);
+    due = next.e - Math.min(skewMs, Math.max(0, next.e - next.s) / 2);
     wakeLater(due - now());
     if (tell && changed) {
       onTokens?.({
@@ -336,12 +344,24 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
 
   // Runs in the tab lock: re-reads the session, then refreshes only if still needed.
   const lead = async (stale: string | undefined): Promise<string> => {
+    if (peerBusy) {
+      await new Promise<void>((resolve) => {
+        peerDone = resolve;
+        setTimeout(resolve, PEER_WAIT_MS);
+      });
+      peerBusy = false;
+    }
     const current = await sync();
     if (current === undefined) throw fail('ERR_NO_SESSION', 'there is no session');
     if (stale === undefined ? now() < due && current.p === undefined : current.a !== stale)
       return current.a;
     post({ k: 's' });
-    return (await renew(current)).a;
+    try {
+      return (await renew(current)).a;
+    } catch (error) {
+      post({ k: 'd' });
+      throw error;
+    }
   };
 
   /** One refresh at a time per tab; `stale` forces one unless that token was already replaced. */
@@ -367,6 +387,8 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   if (channel !== undefined) {
     channel.onmessage = ({ data }) => {
       const message = data as Message;
+      peerBusy = message.k === 's';
+      if (!peerBusy) peerDone?.();
       if (message.k === 't' && (held === undefined || message.h.v > held.v)) adopt(message.h);
       // A peer is refreshing: let its answer arrive rather than refresh alongside it.
       else if (message.k === 's') wakeLater(LOCK_WAIT_MS);

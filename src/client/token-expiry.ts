@@ -1,12 +1,12 @@
 import { jwtClaims } from './jwt-claims.js';
 
 /**
- * When a fresh access token expires, in local epoch milliseconds. With `expiresIn` (seconds) it is
- * counted from `sentAt`, the moment the refresh left: the server started the lifetime after that,
- * so the estimate errs early and no clock is compared. Without it, the token's own `exp` is
- * moved onto the local clock by the offset between the server's `Date` header and the local time
- * the answer arrived, less one second for `Date`'s whole-second resolution. Without either,
- * the previous lifetime (`fallbackMs`) is assumed.
+ * When a fresh access token expires, in local epoch milliseconds, erring early. With `expiresIn`
+ * (seconds) it is counted from `sentAt`, the moment the refresh left, so no clocks are compared.
+ * Without it, the token's own `exp` is moved onto the local clock by the offset between the
+ * server's `Date` header and the local time the answer arrived. Either way one second comes off,
+ * since the server counts whole seconds (`exp` may start up to a second before `sentAt`). Without
+ * either, the previous lifetime (`fallbackMs`) is assumed.
  */
 export function tokenExpiry(
   accessToken: string,
@@ -16,7 +16,8 @@ export function tokenExpiry(
   receivedAt: number,
   fallbackMs: number,
 ): number {
-  if (typeof expiresIn === 'number' && Number.isFinite(expiresIn)) return sentAt + expiresIn * 1000;
+  if (typeof expiresIn === 'number' && Number.isFinite(expiresIn))
+    return sentAt + (expiresIn - 1) * 1000;
   const exp = jwtClaims(accessToken).exp;
   if (typeof exp !== 'number') return sentAt + fallbackMs;
   const serverNow = Date.parse(serverDate ?? '');
