@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_TOKEN,
   admin,
@@ -25,6 +25,7 @@ interface TestPage {
     baseUrl: string;
     clientId: string;
     refreshSkew: number;
+    reuseGrace?: number;
     tokens?: MintedSession;
   }): void;
   call(path: string): Promise<number | string>;
@@ -52,8 +53,13 @@ let profile: string;
 let clients = 0;
 
 beforeAll(async () => {
-  server = await startServer({ BATON_RATE_LIMIT_IP: '0' });
-  pages = await startPageServer(await bundleClient(), server.url, ADMIN_TOKEN);
+  pages = await startPageServer(await bundleClient());
+  // The page's origin reaches Baton through the /baton proxy, as through a reverse proxy.
+  server = await startServer({
+    BATON_RATE_LIMIT_IP: '0',
+    BATON_CORS_ORIGINS: `http://localhost:${pages.port}`,
+  });
+  pages.connect(server.url, ADMIN_TOKEN);
   profile = mkdtempSync(join(tmpdir(), 'baton-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -61,6 +67,11 @@ beforeAll(async () => {
     args: ARGS,
   });
 }, 90_000);
+
+// A failed test leaves no tab behind to refresh in the background of the next one.
+afterEach(async () => {
+  for (const page of context.pages()) await page.close();
+});
 
 afterAll(async () => {
   await context?.close();
@@ -72,10 +83,18 @@ afterAll(async () => {
 const origin = (): string => `http://localhost:${pages.port}`;
 
 /** A public client of its own for each test, so that tests never share a stored session. */
-async function newClient(): Promise<string> {
+async function newClient(settings: Record<string, unknown> = {}): Promise<string> {
   const id = `tabs-${++clients}`;
-  expect((await admin(server.url, 'POST', '/admin/clients', { id })).status).toBe(201);
+  expect((await admin(server.url, 'POST', '/admin/clients', { id, ...settings })).status).toBe(201);
   return id;
+}
+
+/** How tabs open the page: where from, and where they find Baton. */
+interface TabSetup {
+  origin?: string;
+  baseUrl?: string;
+  reuseGrace?: number;
+  withoutWebLocks?: boolean;
 }
 
 /** Opens `count` tabs of the test page; the first starts the session, the others load it. */
@@ -84,8 +103,9 @@ async function openTabs(
   clientId: string,
   tokens: MintedSession,
   refreshSkew: number,
-  withoutWebLocks = false,
+  setup: TabSetup = {},
 ): Promise<Page[]> {
+  const { withoutWebLocks = false, origin: from = origin() } = setup;
   const tabs: Page[] = [];
   for (let i = 0; i < count; i++) {
     const page = await context.newPage();
@@ -98,15 +118,20 @@ async function openTabs(
         });
       });
     }
-    await page.goto(`${origin()}/`);
+    await page.goto(`${from}/`);
     await page.waitForFunction(() => 'boot' in globalThis);
-    const options = { baseUrl: `${origin()}/baton`, clientId, refreshSkew };
+    const options = {
+      baseUrl: setup.baseUrl ?? `${from}/baton`,
+      clientId,
+      refreshSkew,
+      ...(setup.reuseGrace === undefined ? {} : { reuseGrace: setup.reuseGrace }),
+    };
     await page.evaluate((o) => (globalThis as unknown as TestPage).boot(o), {
       ...options,
       ...(i === 0 ? { tokens } : {}),
     });
     // Every tab holds the session before the test goes on.
-    expect(await page.evaluate(() => (globalThis as unknown as TestPage).token())).toMatch(/^ey/);
+    expect(await tokenOf(page)).toMatch(/^ey/);
     tabs.push(page);
   }
   return tabs;
@@ -129,7 +154,7 @@ async function expectOneRefreshPerToken(ms: number, withoutWebLocks: boolean): P
   const clientId = await newClient();
   const minted = await mintSession(server.url, { subject: 'three-tabs', clientId, accessTtl: 2 });
   const from = pages.baton.length;
-  const tabs = await openTabs(3, clientId, { ...minted, expiresIn: 2 }, 0.3, withoutWebLocks);
+  const tabs = await openTabs(3, clientId, { ...minted, expiresIn: 2 }, 0.3, { withoutWebLocks });
   if (withoutWebLocks) {
     const locks = await tabs[0]?.evaluate(
       () => typeof (globalThis as unknown as { navigator: { locks?: unknown } }).navigator.locks,
@@ -249,5 +274,52 @@ describe('tabs of one origin', () => {
     const session = await getSession(server.url, minted.sessionId);
     expect([session.status, session.revokeReason]).toEqual(['revoked', 'logout']);
     for (const tab of tabs) await tab.close();
+  });
+});
+
+describe('pages on other origins', () => {
+  it('refresh straight at Baton through CORS when their client allows the origin', async () => {
+    const pageOrigin = `http://127.0.0.1:${pages.port}`;
+    const clientId = await newClient({ allowedOrigins: [pageOrigin] });
+    const minted = await mintSession(server.url, { subject: 'cors-allowed', clientId });
+    const [tab] = (await openTabs(1, clientId, minted, 5, {
+      origin: pageOrigin,
+      baseUrl: server.url,
+    })) as [Page];
+    // A refresh, then a revocation: both need the preflight and the CORS answer.
+    expect(await tab.evaluate(() => (globalThis as unknown as TestPage).call('/api/deny'))).toBe(
+      401,
+    );
+    const refreshed = await tokenOf(tab);
+    expect(refreshed).not.toBe(minted.accessToken);
+    expect((await getSession(server.url, minted.sessionId)).generation).toBe(1);
+    expect(await tab.evaluate(() => (globalThis as unknown as TestPage).client.signOut())).toBe(
+      true,
+    );
+    expect((await getSession(server.url, minted.sessionId)).status).toBe('revoked');
+    await tab.close();
+  });
+
+  it('cannot refresh from an origin nothing allows, and the session is left as it was', async () => {
+    const elsewhere = await startPageServer(await bundleClient());
+    try {
+      const clientId = await newClient({ allowedOrigins: [`http://127.0.0.1:${pages.port}`] });
+      const minted = await mintSession(server.url, { subject: 'cors-refused', clientId });
+      const [tab] = (await openTabs(1, clientId, minted, 5, {
+        origin: `http://127.0.0.1:${elsewhere.port}`,
+        baseUrl: server.url,
+        reuseGrace: 1,
+      })) as [Page];
+      expect(await tab.evaluate(() => (globalThis as unknown as TestPage).call('/api/deny'))).toBe(
+        'ERR_NETWORK',
+      );
+      expect(await tokenOf(tab)).toBe(minted.accessToken);
+      expect(await ended(tab)).toEqual([]);
+      const session = await getSession(server.url, minted.sessionId);
+      expect([session.generation, session.status]).toEqual([0, 'active']);
+      await tab.close();
+    } finally {
+      await elsewhere.close();
+    }
   });
 });

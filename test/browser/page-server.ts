@@ -27,6 +27,8 @@ export interface BatonRequest {
 /** Serves the test page, the client bundle, a small API, and Baton under `/baton`. */
 export interface PageServer {
   port: number;
+  /** Sets the Baton server behind `/baton` and the admin token the API introspects with. */
+  connect(batonUrl: string, adminToken: string): void;
   /** Requests forwarded to Baton, in order. */
   baton: BatonRequest[];
   /** Statuses the API answered. */
@@ -68,6 +70,7 @@ window.boot = (options) => {
     baseUrl: options.baseUrl,
     clientId: options.clientId,
     refreshSkew: options.refreshSkew,
+    ...(options.reuseGrace === undefined ? {} : { reuseGrace: options.reuseGrace }),
     ...(options.tokens ? { tokens: options.tokens } : {}),
     storage: localStorageAdapter(),
     onTokens: () => { state.tokens++; show(); },
@@ -106,15 +109,14 @@ async function readBody(request: IncomingMessage): Promise<string> {
 
 /**
  * Starts the page server on a free port of 127.0.0.1 (pages open it as `http://localhost:PORT`,
- * a secure context). `batonUrl` is the Baton server behind `/baton`; the API at `/api/me`
- * accepts a Bearer token while Baton's introspection (with `adminToken`) says it is active, and
+ * a secure context). Behind `/baton` is the Baton server given to `connect`, reached like a
+ * reverse proxy of the application's origin would (the page's `Origin` goes along); the API at
+ * `/api/me` accepts a Bearer token while Baton's introspection says it is active, and
  * `/api/deny` refuses every token.
  */
-export async function startPageServer(
-  bundle: string,
-  batonUrl: string,
-  adminToken: string,
-): Promise<PageServer> {
+export async function startPageServer(bundle: string): Promise<PageServer> {
+  let batonUrl = '';
+  let adminToken = '';
   const baton: BatonRequest[] = [];
   const api: number[] = [];
   const holds = new Map<string, (answer: string) => void>();
@@ -181,6 +183,10 @@ export async function startPageServer(
     port: (server.address() as AddressInfo).port,
     baton,
     api,
+    connect: (url, token) => {
+      batonUrl = url;
+      adminToken = token;
+    },
     holdNext: (path) => new Promise((resolve) => holds.set(path, resolve)),
     close: () =>
       new Promise((resolve) => {

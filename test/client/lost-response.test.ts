@@ -113,7 +113,29 @@ describe('lost refresh responses', () => {
     expect(ended).toEqual([]);
   });
 
-  it('with a reuse grace of 0 never sends a refresh twice', async () => {
+  it('reads the reuse grace from the server metadata: a server with none never gets a resend', async () => {
+    const strict = await startServer({ BATON_RATE_LIMIT_IP: '0', BATON_REUSE_GRACE: '0' });
+    const strictProxy = await startBatonProxy(strict.url);
+    try {
+      const meta = await fetch(`${strict.url}/.well-known/oauth-authorization-server`);
+      expect(((await meta.json()) as Record<string, unknown>).baton_reuse_grace_seconds).toBe(0);
+      const minted = await mintSession(strict.url, { subject: 'strict' });
+      const client = createTokenClient({
+        baseUrl: strictProxy.url,
+        clientId: 'default',
+        tokens: { ...minted, expiresIn: 0 },
+      });
+      strictProxy.plan(TOKEN_PATH, 'drop');
+      const error = await client.getAccessToken().catch((e: unknown) => e);
+      client.close();
+      expect((error as TokenClientError).code).toBe('ERR_NETWORK');
+      expect(strictProxy.to(TOKEN_PATH)).toHaveLength(1);
+    } finally {
+      await strictProxy.close();
+    }
+  });
+
+  it('with a client reuse grace of 0 never sends a refresh twice', async () => {
     const minted = await mintSession(server.url, { subject: 'lost-grace-0' });
     const client = createTokenClient({
       baseUrl: proxy.url,
