@@ -123,6 +123,34 @@ describe('session end', () => {
     }
   });
 
+  it('a session ended by the server in one client ends, with its reason, in every client of the storage', async () => {
+    const minted = await mintSession(server.url, { subject: 'end-everywhere' });
+    const storage: TokenStorage = { ...memoryStorage(), shared: true };
+    const clock = testClock();
+    const logs: string[][] = [[], []];
+    const clients = logs.map((log, i) =>
+      createTokenClient({
+        baseUrl: server.url,
+        clientId: 'default',
+        storage,
+        clock,
+        ...(i === 0 ? { tokens: { ...minted, expiresIn: 900 } } : {}),
+        onSessionEnd: (reason) => log.push(reason),
+      }),
+    );
+    await clients[0]?.getAccessToken();
+    expect(await clients[1]?.getAccessToken()).toBe(minted.accessToken);
+    await admin(server.url, 'DELETE', `/admin/sessions/${minted.sessionId}`);
+    clock.skip(900);
+    const error = await failure(clients[0]?.getAccessToken() ?? Promise.resolve());
+    expect(error.reason).toBe('revoked');
+    await expect.poll(() => logs).toEqual([['revoked'], ['revoked']]);
+    expect((await failure(clients[1]?.getAccessToken() ?? Promise.resolve())).code).toBe(
+      'ERR_NO_SESSION',
+    );
+    for (const client of clients) client.close();
+  });
+
   it('keeps the sessions of two client ids on one storage apart', async () => {
     const one = await mintSession(server.url, { subject: 'apart-1' });
     expect((await admin(server.url, 'POST', '/admin/clients', { id: 'other' })).status).toBe(201);
