@@ -227,6 +227,37 @@ describe('tabs of one origin', () => {
     await third.close();
   });
 
+  it('a frozen tab holding the lock mid-refresh is taken over after the lock wait', async () => {
+    const clientId = await newClient();
+    const minted = await mintSession(server.url, { subject: 'frozen-leader', clientId });
+    const [frozen, other] = (await openTabs(2, clientId, minted, 5)) as [Page, Page];
+    const answered = pages.holdNext('/oauth/token');
+    const from = pages.baton.length;
+    void frozen
+      .evaluate(() => (globalThis as unknown as TestPage).call('/api/deny'))
+      .catch(() => {
+        // never answered
+      });
+    const answer = JSON.parse(await answered) as { access_token: string };
+    // The tab stops running while it holds the Web Lock, as a frozen background tab does.
+    const cdp = await context.newCDPSession(frozen);
+    await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
+
+    expect(await other.evaluate(() => (globalThis as unknown as TestPage).call('/api/me'))).toBe(
+      200,
+    );
+    expect(await tokenOf(other)).toBe(answer.access_token);
+    const refreshes = refreshesSince(from);
+    expect(refreshes.map((r) => refreshTokenOf(r.body))).toEqual([
+      minted.refreshToken,
+      minted.refreshToken,
+    ]);
+    expect(refreshes[1]?.answer).toBe(refreshes[0]?.answer);
+    expect(await ended(other)).toEqual([]);
+    expect((await getSession(server.url, minted.sessionId)).generation).toBe(1);
+    await cdp.send('Page.setWebLifecycleState', { state: 'active' });
+  });
+
   it('recovers a refresh whose response was aborted after the server answered', async () => {
     const clientId = await newClient();
     const minted = await mintSession(server.url, { subject: 'aborted', clientId });
