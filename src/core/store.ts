@@ -230,7 +230,7 @@ export interface SweepCutoffs {
 export interface Store {
   /** Backend name for logs and `/readyz` (`memory`, `sqlite`, …). */
   readonly kind: string;
-  /** Resolves when the database answers. */
+  /** Resolves when the database can commit a write (what `/readyz` reports). */
   ping(): Promise<void>;
   close(): Promise<void>;
 

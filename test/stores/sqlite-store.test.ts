@@ -1,3 +1,4 @@
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -46,6 +47,33 @@ describe('sqlite store on disk', () => {
     );
     expect(() => migrateSqlite(db)).toThrow(/newer than this Baton/);
     db.close();
+  });
+
+  it('fails every operation once its database file is deleted, and is not ready', async () => {
+    const dir = dirs.make();
+    const store = createSqliteStore({ path: join(dir, 'baton.db') });
+    await store.ping();
+    await store.initMeta('k', 'v');
+    rmSync(dir, { recursive: true, force: true });
+    const unavailable = expect.objectContaining({
+      code: 'ERR_STORE_UNAVAILABLE',
+      detail: expect.stringMatching(/deleted or replaced/) as unknown,
+    });
+    await expect(store.ping()).rejects.toEqual(unavailable);
+    // SQLite would go on writing to the unlinked file; the store refuses instead.
+    await expect(store.setMeta('k', 'w')).rejects.toEqual(unavailable);
+    await expect(store.getMeta('k')).rejects.toEqual(unavailable);
+    await store.close();
+  });
+
+  it('is not ready when a new file replaced the one it opened', async () => {
+    const dir = dirs.make();
+    const path = join(dir, 'baton.db');
+    const store = createSqliteStore({ path });
+    renameSync(path, join(dir, 'moved.db'));
+    new Database(path).close();
+    await expect(store.ping()).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
+    await store.close();
   });
 
   it('reports a database it cannot open as ERR_STORE_UNAVAILABLE', () => {

@@ -226,8 +226,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
   return {
     kind: 'postgres',
+    // Ready means able to commit: a write (a read-only standby, a full disk or a server that
+    // refuses writes all fail it).
     async ping() {
-      await query(undefined, 'SELECT 1');
+      await query(
+        'baton_readiness_probe',
+        `INSERT INTO meta (key, value) VALUES ('readiness_probe', $1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [String(Date.now())],
+      );
     },
     async close() {
       await pool.end().catch(() => {});

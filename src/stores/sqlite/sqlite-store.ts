@@ -17,6 +17,7 @@ import type {
 } from '../../core/store.js';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import { unavailable } from './sqlite-errors.js';
+import { watchDatabaseFile, type FileWatch } from './sqlite-file-watch.js';
 import {
   REVOCATION_TYPES_SQL,
   SESSION_COLUMNS,
@@ -35,6 +36,9 @@ import {
   type SessionRow,
 } from '../sql-rows.js';
 import { migrateSqlite } from './sqlite-migrations.js';
+
+/** What the readiness probe writes besides its timestamp: 64 KiB. */
+const READINESS_PADDING = '.'.repeat(64 * 1024);
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -59,8 +63,10 @@ export interface SqliteStoreOptions {
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const synchronous = options.synchronous ?? 'normal';
   let db: Database.Database;
+  let file: FileWatch;
   try {
     db = new Database(options.path);
+    file = watchDatabaseFile(options.path);
     db.pragma('busy_timeout = 5000');
     if (options.path !== ':memory:') db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
@@ -271,6 +277,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     pending = [];
     let results: boolean[];
     try {
+      file.check();
       results = rotateBatch.immediate(batch.map((entry) => entry.op));
     } catch (error) {
       let failure: unknown = error;
@@ -370,6 +377,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     <A extends unknown[], R>(fn: (...args: A) => R) =>
     async (...args: A): Promise<R> => {
       try {
+        file.check();
         return fn(...args);
       } catch (error) {
         return unavailable(error);
@@ -378,8 +386,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   return {
     kind: 'sqlite',
+    // Ready means able to commit, on the file that was opened: a deleted database, a read-only
+    // file or a full disk all fail it. SQLite reuses the space it already holds, so on a full
+    // disk a small write can still succeed while larger ones fail; the probe writes as much as
+    // a large refresh batch (64 KiB), so that it fails first.
     ping: guard(() => {
-      db.prepare('SELECT 1').get();
+      file.check(true);
+      sql.setMeta.run('readiness_probe', `${Date.now()}:${READINESS_PADDING}`);
     }),
     async close() {
       await checkpointer?.stop();
