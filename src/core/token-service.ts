@@ -161,7 +161,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     secrets.keyEncryptionKey,
   );
   const admin: { verifier: AdminTokenVerifier; generated: string | undefined } =
-    await loadAdminToken(store, options.adminToken);
+    await loadAdminToken(store, options.adminToken, clock);
   const ctx: ServiceContext = {
     store,
     clock,
@@ -237,7 +237,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     listEvents: (query) => store.listEvents(query),
     authenticateAdmin: (token, ip) =>
       guardGuessable(ctx, 'admin', ip, async () => {
-        if (token === undefined || !admin.verifier.verify(token)) {
+        if (token === undefined || !(await admin.verifier.verify(token))) {
           throw new BatonError('ERR_ADMIN_UNAUTHORIZED', 'a valid admin token is required');
         }
       }),

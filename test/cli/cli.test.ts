@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN_RELOAD_TTL } from '../../src/core/admin-token.js';
 import {
   ADMIN_TOKEN,
   SECRET,
@@ -230,6 +231,39 @@ describe.concurrent('baton command line: usage', () => {
     );
     await server.stop();
   }, 80_000);
+});
+
+describe('admin-token reset on a running server', () => {
+  it('is honoured within seconds: the new token opens the admin API, the old one stops', async () => {
+    const path = join(makeTempDir(), 'baton.db');
+    const env = { ...storeEnv(path), BATON_ADMIN_TOKEN: undefined };
+    const server = await inSlot(() =>
+      startServer({ BATON_STORE: `sqlite:${path}`, BATON_ADMIN_TOKEN: undefined }),
+    );
+    const old = (server.process.stderr().match(/\bbat_[A-Za-z0-9_-]{20,}/) ?? [])[0] as string;
+    expect((await admin(server.url, 'GET', '/admin/keys', undefined, old)).status).toBe(200);
+
+    const reset = await baton(['admin-token', 'reset'], env);
+    expect(reset.code).toBe(0);
+    const fresh = reset.stdout.trim();
+    const resetAt = Date.now();
+    // The new token works as soon as the server looks again (at most a second apart).
+    await expect
+      .poll(async () => (await admin(server.url, 'GET', '/admin/keys', undefined, fresh)).status, {
+        timeout: 3_000,
+        interval: 250,
+      })
+      .toBe(200);
+    // The old one stops within the reload interval (5 s), without a restart.
+    await expect
+      .poll(async () => (await admin(server.url, 'GET', '/admin/keys', undefined, old)).status, {
+        timeout: (ADMIN_TOKEN_RELOAD_TTL + 3) * 1000,
+        interval: 250,
+      })
+      .toBe(401);
+    expect(Date.now() - resetAt).toBeLessThan((ADMIN_TOKEN_RELOAD_TTL + 3) * 1000);
+    await server.stop();
+  }, 60_000);
 });
 
 interface Minted {
