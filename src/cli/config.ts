@@ -35,6 +35,7 @@ export const CONFIG_KEYS = [
   'BATON_ROTATE',
   'BATON_ALG',
   'BATON_WEBHOOK_URL',
+  'BATON_WEBHOOK_SECRET',
   'BATON_CORS_ORIGINS',
   'BATON_LOG_LEVEL',
   'BATON_TRUST_PROXY',
@@ -65,6 +66,8 @@ export interface BatonConfig {
   readonly rotate: boolean;
   readonly alg: SigningAlg;
   readonly webhookUrl: string | undefined;
+  /** Key of the webhook's `Baton-Signature`; set exactly when `webhookUrl` is. */
+  readonly webhookSecret: string | undefined;
   /** Browser origins allowed for every client (CORS). */
   readonly corsOrigins: readonly string[];
   readonly logLevel: string;
@@ -314,6 +317,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): BatonCo
   if (adminToken !== undefined && adminToken.length < 32) {
     throw new ConfigError('BATON_ADMIN_TOKEN must be at least 32 characters');
   }
+  const webhookUrl = url('BATON_WEBHOOK_URL', get('BATON_WEBHOOK_URL'), ['http:', 'https:']);
+  const webhookSecret = get('BATON_WEBHOOK_SECRET') || undefined;
+  if (webhookUrl !== undefined && (webhookSecret === undefined || webhookSecret.length < 32)) {
+    throw new ConfigError(
+      'BATON_WEBHOOK_SECRET must be set, at least 32 characters, when BATON_WEBHOOK_URL is: every delivery is signed with it (Baton-Signature), so that receivers can tell Baton from anyone else',
+    );
+  }
   const trustProxy = trustedProxies(get('BATON_TRUST_PROXY'));
   const warnings = unknownVariables(env);
   if (trustProxy === true) {
@@ -360,7 +370,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, configFile?: string): BatonCo
     ),
     rotate: boolean('BATON_ROTATE', get('BATON_ROTATE'), defaults.rotate),
     alg: alg as SigningAlg,
-    webhookUrl: url('BATON_WEBHOOK_URL', get('BATON_WEBHOOK_URL'), ['http:', 'https:']),
+    webhookUrl,
+    webhookSecret,
     corsOrigins: origins(get('BATON_CORS_ORIGINS')),
     logLevel,
     trustProxy,

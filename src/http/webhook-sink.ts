@@ -1,10 +1,28 @@
+import { createHmac } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EventSink } from '../core/events.js';
-import type { NewSecurityEvent } from '../core/store.js';
+import type { NewSecurityEvent, SecurityEventType } from '../core/store.js';
+
+/** The header that carries a delivery's signature: `t=<epoch seconds>,v1=<hex HMAC-SHA-256>`. */
+export const SIGNATURE_HEADER = 'baton-signature';
+
+/**
+ * Events a receiver must not miss, delivered before the others and never dropped to make room
+ * for them: theft, and changes of keys and clients. The rest (failed refreshes, logouts,
+ * revoked access tokens) can come in floods.
+ */
+const URGENT: ReadonlySet<SecurityEventType> = new Set<SecurityEventType>([
+  'refresh_token.reused',
+  'key.rotated',
+  'client.created',
+  'client.deleted',
+]);
 
 /** Options of {@link createWebhookSink}. */
 export interface WebhookSinkOptions {
   url: string;
+  /** Signs every delivery (see {@link signWebhook}); at least 32 characters. */
+  secret: string;
   /** Sent as `issuer` with every event, so one receiver can serve several Baton deployments. */
   issuer: string;
   log: Pick<FastifyBaseLogger, 'warn'>;
@@ -12,21 +30,41 @@ export interface WebhookSinkOptions {
   timeoutMs?: number;
   /** Delivery attempts per event. Default 3. */
   attempts?: number;
-  /** Events waiting at most; the oldest are dropped beyond it. Default 1000. */
+  /** Routine events waiting at most; the oldest are dropped beyond it. Default 1000. */
   maxQueue?: number;
+  /** Urgent events waiting at most (only a long outage of the receiver fills it). Default 10,000. */
+  maxUrgentQueue?: number;
+  /** The clock of the signatures, in epoch milliseconds. */
+  now?: () => number;
 }
 
 /**
- * POSTs each security event as JSON to a webhook, in order, after the store has recorded it.
- * Delivery is best effort (retries with backoff, a bounded queue): the event table stays the
- * record of truth, readable through the admin API.
+ * The signature of a delivery: HMAC-SHA-256 under the webhook secret of `<t>.<body>`, where `t`
+ * is the time of sending in epoch seconds. A receiver recomputes it over the raw body, compares
+ * in constant time, and refuses a `t` more than a few minutes old (a replay).
+ *
+ * @example signWebhook(secret, body, 1_800_000_000) // 't=1800000000,v1=5f2b…'
+ */
+export function signWebhook(secret: string, body: string, at: number): string {
+  const mac = createHmac('sha256', secret).update(`${at}.${body}`).digest('hex');
+  return `t=${at},v1=${mac}`;
+}
+
+/**
+ * POSTs each security event as signed JSON to a webhook, after the store has recorded it.
+ * Delivery is best effort (retries with backoff, bounded queues): the event table stays the
+ * record of truth, readable through the admin API. Urgent events (reuse detections, key and
+ * client changes) are sent first and are never dropped in favour of routine ones.
  */
 export function createWebhookSink(
   options: WebhookSinkOptions,
 ): EventSink & { drain(): Promise<void> } {
-  const queue: NewSecurityEvent[] = [];
+  const urgent: NewSecurityEvent[] = [];
+  const routine: NewSecurityEvent[] = [];
   const maxQueue = options.maxQueue ?? 1000;
+  const maxUrgentQueue = options.maxUrgentQueue ?? 10_000;
   const attempts = options.attempts ?? 3;
+  const now = options.now ?? Date.now;
   let running: Promise<void> | undefined;
 
   async function deliver(event: NewSecurityEvent): Promise<void> {
@@ -35,7 +73,11 @@ export function createWebhookSink(
       try {
         const response = await fetch(options.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'user-agent': 'baton-webhook' },
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'baton-webhook',
+            [SIGNATURE_HEADER]: signWebhook(options.secret, body, Math.floor(now() / 1000)),
+          },
           body,
           signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
         });
@@ -55,16 +97,21 @@ export function createWebhookSink(
   }
 
   async function pump(): Promise<void> {
-    for (let event = queue.shift(); event !== undefined; event = queue.shift())
+    for (let event = urgent.shift() ?? routine.shift(); event !== undefined; ) {
       await deliver(event);
+      event = urgent.shift() ?? routine.shift();
+    }
     running = undefined;
   }
 
   return {
     publish(event) {
-      if (queue.length >= maxQueue) {
+      const [queue, limit] = URGENT.has(event.type)
+        ? [urgent, maxUrgentQueue]
+        : [routine, maxQueue];
+      if (queue.length >= limit) {
         queue.shift();
-        options.log.warn({ maxQueue }, 'webhook queue full; dropped the oldest event');
+        options.log.warn({ limit, eventType: event.type }, 'webhook queue full; dropped the oldest');
       }
       queue.push(event);
       running ??= pump();

@@ -77,3 +77,16 @@ describe('BATON_HOST and BATON_ISSUER', () => {
     );
   });
 });
+
+describe('BATON_WEBHOOK_URL', () => {
+  it('needs BATON_WEBHOOK_SECRET of at least 32 characters, which signs every delivery', () => {
+    const url = { BATON_WEBHOOK_URL: 'https://hooks.example.com/baton' };
+    expect(refusal(url)).toMatch(/^BATON_WEBHOOK_SECRET must be set/);
+    expect(refusal({ ...url, BATON_WEBHOOK_SECRET: 'short' })).toMatch(/^BATON_WEBHOOK_SECRET/);
+    const secret = 'w'.repeat(32);
+    expect(loadConfig({ ...url, BATON_WEBHOOK_SECRET: secret })).toMatchObject({
+      webhookUrl: url.BATON_WEBHOOK_URL,
+      webhookSecret: secret,
+    });
+  });
+});

@@ -1,13 +1,15 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/core/clock.js';
 import type { NewSecurityEvent } from '../../src/core/store.js';
 import { startServer, type RunningServer } from '../../src/http/server.js';
-import { createWebhookSink } from '../../src/http/webhook-sink.js';
+import { createWebhookSink, SIGNATURE_HEADER, signWebhook } from '../../src/http/webhook-sink.js';
 import { createTestService, T0 } from '../helpers/service.js';
 
 const quietLog = { warn: () => undefined };
+const WEBHOOK_SECRET = 'webhook-secret-0123456789abcdef0123456789';
 const KEY_ROTATED: NewSecurityEvent = {
   type: 'key.rotated',
   at: T0,
@@ -81,7 +83,12 @@ describe('webhook sink', () => {
       received.push(JSON.parse(payload) as Record<string, unknown>);
       return 204;
     });
-    const events = createWebhookSink({ url, issuer: 'http://baton.test', log: quietLog });
+    const events = createWebhookSink({
+      url,
+      secret: WEBHOOK_SECRET,
+      issuer: 'http://baton.test',
+      log: quietLog,
+    });
     const { service, clock } = await createTestService({ events });
     const issued = await service.issueSession({ subject: 'alice' });
     await service.refresh({ refreshToken: issued.refreshToken, ip: '203.0.113.9' });
@@ -113,6 +120,7 @@ describe('webhook sink', () => {
     const log = { warn: (...args: unknown[]) => warnings.push(args) };
     const sink = createWebhookSink({
       url,
+      secret: WEBHOOK_SECRET,
       issuer: 'i',
       log,
       attempts: 2,
@@ -124,6 +132,7 @@ describe('webhook sink', () => {
 
     const failing = createWebhookSink({
       url: 'http://127.0.0.1:9/unreachable',
+      secret: WEBHOOK_SECRET,
       issuer: 'i',
       log,
       attempts: 1,
@@ -132,5 +141,62 @@ describe('webhook sink', () => {
     failing.publish(KEY_ROTATED);
     await failing.drain();
     expect(warnings).toHaveLength(1);
+  });
+
+  it('signs every delivery: HMAC-SHA-256 of the timestamp and the raw body, under the secret', async () => {
+    const deliveries: { signature: string; payload: string }[] = [];
+    const url = await listen((request, payload) => {
+      deliveries.push({ signature: String(request.headers[SIGNATURE_HEADER]), payload });
+      return 200;
+    });
+    const sink = createWebhookSink({
+      url,
+      secret: WEBHOOK_SECRET,
+      issuer: 'i',
+      log: quietLog,
+      now: () => T0 * 1000,
+    });
+    sink.publish(KEY_ROTATED);
+    await sink.drain();
+    const [delivery] = deliveries;
+    // What a receiver does: recompute over the raw body with the shared secret, compare.
+    const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(delivery?.signature ?? '');
+    expect(match?.[1]).toBe(String(T0));
+    const expected = createHmac('sha256', WEBHOOK_SECRET)
+      .update(`${match?.[1]}.${delivery?.payload}`)
+      .digest('hex');
+    expect(match?.[2]).toBe(expected);
+    expect(
+      signWebhook('another-secret-0123456789abcdef0123456789', delivery?.payload ?? '', T0),
+    ).not.toBe(delivery?.signature);
+  });
+
+  it('delivers a reuse alert ahead of a flood of routine events, and never drops it for them', async () => {
+    const order: string[] = [];
+    const url = await listen((_request, payload) => {
+      order.push((JSON.parse(payload) as { type: string }).type);
+      return 200;
+    });
+    const sink = createWebhookSink({
+      url,
+      secret: WEBHOOK_SECRET,
+      issuer: 'i',
+      log: quietLog,
+      maxQueue: 5,
+    });
+    const routine = (n: number): NewSecurityEvent => ({
+      ...KEY_ROTATED,
+      type: 'access_token.revoked',
+      detail: `j${n}`,
+    });
+    sink.publish(routine(0)); // goes out at once
+    for (let n = 1; n <= 50; n++) sink.publish(routine(n));
+    // Published in the same tick as the flood, while the first delivery is in flight.
+    sink.publish({ ...KEY_ROTATED, type: 'refresh_token.reused' });
+    await sink.drain();
+    // The alert came right after the one in flight; of the flood only the newest five remain.
+    expect(order[1]).toBe('refresh_token.reused');
+    expect(order.filter((type) => type === 'refresh_token.reused')).toHaveLength(1);
+    expect(order.filter((type) => type === 'access_token.revoked')).toHaveLength(6);
   });
 });

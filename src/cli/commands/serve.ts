@@ -51,9 +51,14 @@ export async function serve(config: BatonConfig): Promise<void> {
   for (const warning of config.warnings) log.warn(warning);
   const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, log);
   const events =
-    config.webhookUrl === undefined
+    config.webhookUrl === undefined || config.webhookSecret === undefined
       ? undefined
-      : createWebhookSink({ url: config.webhookUrl, issuer: config.issuer, log });
+      : createWebhookSink({
+          url: config.webhookUrl,
+          secret: config.webhookSecret,
+          issuer: config.issuer,
+          log,
+        });
   let service;
   try {
     service = await openService(config, {
