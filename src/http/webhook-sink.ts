@@ -97,7 +97,7 @@ export function createWebhookSink(
   }
 
   async function pump(): Promise<void> {
-    for (let event = urgent.shift() ?? routine.shift(); event !== undefined; ) {
+    for (let event = urgent.shift() ?? routine.shift(); event !== undefined;) {
       await deliver(event);
       event = urgent.shift() ?? routine.shift();
     }
@@ -111,7 +111,10 @@ export function createWebhookSink(
         : [routine, maxQueue];
       if (queue.length >= limit) {
         queue.shift();
-        options.log.warn({ limit, eventType: event.type }, 'webhook queue full; dropped the oldest');
+        options.log.warn(
+          { limit, eventType: event.type },
+          'webhook queue full; dropped the oldest',
+        );
       }
       queue.push(event);
       running ??= pump();
