@@ -51,6 +51,11 @@ export interface PostgresStoreOptions {
   onIdleError?: ((error: Error) => void) | undefined;
 }
 
+/** Milliseconds to wait for a pooled connection before answering 503, unless configured. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
+/** Milliseconds a statement may run before it is cancelled (503), unless configured. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
+
 const INT8 = 20;
 
 // Epoch seconds and ids fit a double; read int8 as numbers, everything else as pg does.
@@ -121,9 +126,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
-    statement_timeout: options.statementTimeoutMs ?? 5000,
-    query_timeout: (options.statementTimeoutMs ?? 5000) + 1000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    query_timeout: (options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS) + 1000,
     idle_in_transaction_session_timeout: 10_000,
     application_name: 'baton',
     keepAlive: true,
