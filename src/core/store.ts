@@ -315,6 +315,12 @@ export interface Store {
    */
   listRevocations(query: RevocationQuery): Promise<RevocationRecord[]>;
 
+  /**
+   * Sessions not revoked, expired or idle at `now`: a scan of the live sessions, which the
+   * sweeper samples every few minutes for the metrics (never per request).
+   */
+  countLiveSessions(now: number): Promise<number>;
+
   /** Deletes rows past their retention; bounded by `cutoffs.limit` per kind. */
   sweep(cutoffs: SweepCutoffs): Promise<SweepResult>;
 }

@@ -22,7 +22,7 @@ import {
   type ServiceOptions,
 } from './config.js';
 import type { ServiceContext } from './context.js';
-import { silentEventSink, type EventSink } from './events.js';
+import { createEventHub, silentEventSink, type EventSink } from './events.js';
 import { introspect, type Introspection, type IntrospectionCaller } from './introspect.js';
 import { isOriginAllowed } from './origins.js';
 import { issueSession, type IssueSessionInput } from './issue-session.js';
@@ -118,6 +118,10 @@ export interface TokenService {
   reloadKeys(): Promise<void>;
 
   listEvents(query: EventQuery): Promise<SecurityEvent[]>;
+  /** Calls `listener` with every security event this instance records; returns unsubscribe. */
+  subscribeEvents(listener: (event: NewSecurityEvent) => void): () => void;
+  /** Sessions live right now: a scan, for sampling every few minutes (see `Store`). */
+  countLiveSessions(): Promise<number>;
   /**
    * Checks a presented admin token; throws `ERR_ADMIN_UNAUTHORIZED`, or `ERR_RATE_LIMITED` when
    * `ip` has failed too often.
@@ -152,7 +156,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
   const resolved = resolveServiceOptions(options);
   const { store } = options;
   const clock = options.clock ?? systemClock;
-  const events = options.events ?? silentEventSink;
+  const events = createEventHub(options.events ?? silentEventSink);
   const secrets = await loadServiceSecrets(store, resolved.secret);
   const { keyring, rotated } = await createKeyring(
     store,
@@ -235,6 +239,8 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     jwks: () => keyring.jwks(),
     reloadKeys: () => keyring.reload(),
     listEvents: (query) => store.listEvents(query),
+    subscribeEvents: (listener) => events.subscribe(listener),
+    countLiveSessions: () => store.countLiveSessions(clock.now()),
     authenticateAdmin: (token, ip) =>
       guardGuessable(ctx, 'admin', ip, async () => {
         if (token === undefined || !(await admin.verifier.verify(token))) {

@@ -20,7 +20,7 @@ import { renderOAuthError } from './faces/oauth-wire.js';
 import { operationsFace } from './faces/operations.js';
 import { addFormBodyParser } from './form-body.js';
 import { loggerOptions } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { collectRoutes } from './openapi.js';
 import { collectRouteMethods } from './route-methods.js';
 import { HTTP_TIMEOUTS, type HttpTimeouts } from './timeouts.js';
@@ -111,6 +111,8 @@ export interface AppOptions {
   readiness?: () => Promise<Record<string, string>>;
   /** How long a client may take to send a request, and to keep an idle connection. */
   timeouts?: Partial<HttpTimeouts>;
+  /** The Prometheus metrics to count into; a new registry when absent. */
+  metrics?: Metrics;
 }
 
 /**
@@ -167,7 +169,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     },
     clientErrorHandler: clientErrorWriter(renderers),
   });
-  const metrics = createMetrics();
+  const metrics = options.metrics ?? createMetrics();
   const routes = collectRoutes(app);
   const methods = collectRouteMethods(app);
 
@@ -194,7 +196,17 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     });
   });
   addFormBodyParser(app);
-  installErrorHandling(app, renderers, methods);
+  installErrorHandling(app, renderers, methods, (error) => metrics.error(error));
+  // Route patterns, not paths: an unknown path is `unmatched`, so junk cannot grow the labels.
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.request(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode);
+    done();
+  });
+  const unsubscribe = service.subscribeEvents((event) => metrics.securityEvent(event.type));
+  app.addHook('onClose', (_instance, done) => {
+    unsubscribe();
+    done();
+  });
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
   app.addHook('onRequest', (request, _reply, done) => {
     if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {

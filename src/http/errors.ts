@@ -133,12 +133,14 @@ export function installErrorHandling(
   app: FastifyInstance,
   notFound: readonly PrefixRenderer[] = [],
   routes?: RouteMethods,
+  onError: (error: BatonError) => void = () => undefined,
 ): void {
   // During an outage every request fails the same way: one line per interval, with a count.
   let outageLoggedAt = 0;
   let outageSuppressed = 0;
   app.setErrorHandler((thrown, request, reply) => {
     const error = toBatonError(thrown);
+    onError(error);
     const log = {
       code: error.code,
       detail: error.detail,

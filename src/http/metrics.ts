@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BatonError } from '../core/errors.js';
 import type { RefreshResult } from '../core/refresh.js';
 
@@ -7,6 +7,14 @@ export interface Metrics {
   readonly registry: Registry;
   /** Runs a refresh (`run`) for `face`, counting its outcome and timing it. */
   refresh(face: string, run: () => Promise<RefreshResult>): Promise<RefreshResult>;
+  /** Counts an answered request by route pattern (`unmatched` for none), method and status. */
+  request(route: string, method: string, status: number): void;
+  /** Counts the error behind an answer: rate-limit rejections by budget, store outages. */
+  error(error: BatonError): void;
+  /** Counts a security event by type. */
+  securityEvent(type: string): void;
+  /** Sets the sampled number of live sessions. */
+  liveSessions(count: number): void;
 }
 
 /** Creates the registry: refreshes by face and outcome, latency, reuse detections, process. */
@@ -33,8 +41,50 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const requests = new Counter({
+    name: 'baton_http_requests_total',
+    help: 'HTTP requests answered, by route pattern, method and status.',
+    labelNames: ['route', 'method', 'status'],
+    registers: [registry],
+  });
+  const limited = new Counter({
+    name: 'baton_rate_limited_total',
+    help: 'Requests answered 429, by the budget that was spent (refresh, session, client_auth, admin, revoke).',
+    labelNames: ['budget'],
+    registers: [registry],
+  });
+  const storeErrors = new Counter({
+    name: 'baton_store_errors_total',
+    help: 'Requests answered 503 because the store could not be reached or could not commit.',
+    registers: [registry],
+  });
+  const events = new Counter({
+    name: 'baton_security_events_total',
+    help: 'Security events recorded by this instance, by type.',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const live = new Gauge({
+    name: 'baton_live_sessions',
+    help: 'Sessions neither revoked, expired nor idle, as the sweeper last counted them (every 5 minutes).',
+    registers: [registry],
+  });
+
   return {
     registry,
+    request(route, method, status) {
+      requests.inc({ route, method, status });
+    },
+    error(error) {
+      if (error.code === 'ERR_RATE_LIMITED') limited.inc({ budget: error.detail ?? 'unknown' });
+      else if (error.code === 'ERR_STORE_UNAVAILABLE') storeErrors.inc();
+    },
+    securityEvent(type) {
+      events.inc({ type });
+    },
+    liveSessions(count) {
+      live.set(count);
+    },
     async refresh(face, run) {
       const started = process.hrtime.bigint();
       let outcome = 'internal';

@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { TokenService } from '../core/token-service.js';
 import { createApp, type AppOptions } from './app.js';
+import { createMetrics } from './metrics.js';
+
+/** Milliseconds between two counts of the live sessions for `baton_live_sessions`. */
+export const LIVE_SAMPLE_INTERVAL_MS = 5 * 60_000;
 
 /** Options of {@link startServer}. */
 export interface ServerOptions extends AppOptions {
@@ -8,6 +12,8 @@ export interface ServerOptions extends AppOptions {
   port: number;
   /** Milliseconds between sweeps of expired rows. Default 60 s. */
   sweepIntervalMs?: number;
+  /** Milliseconds between samples of the live-session gauge. Default 5 minutes. */
+  liveSampleIntervalMs?: number;
   /** Milliseconds between reloads of the signing keys (rotations by other instances). Default 30 s. */
   keyReloadIntervalMs?: number;
 }
@@ -38,22 +44,34 @@ async function sweepAll(service: TokenService): Promise<number> {
 /** Starts the HTTP server and its background maintenance (sweeping, key reloads). */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { service } = options;
-  const app = await createApp(options);
+  const metrics = options.metrics ?? createMetrics();
+  const app = await createApp({ ...options, metrics });
   const url = await app.listen({ host: options.host, port: options.port });
 
+  // The live-session gauge is a scan of the live sessions: sampled with the sweep, every few
+  // minutes, never per request.
+  const sampleEvery = options.liveSampleIntervalMs ?? LIVE_SAMPLE_INTERVAL_MS;
+  let sampledAt = Number.NEGATIVE_INFINITY;
+  async function maintain(): Promise<void> {
+    const removed = await sweepAll(service);
+    if (removed > 0) app.log.info({ removed }, 'swept expired rows');
+    if (Date.now() - sampledAt >= sampleEvery) {
+      sampledAt = Date.now();
+      metrics.liveSessions(await service.countLiveSessions());
+    }
+  }
   let sweeping = false;
-  const sweeper = setInterval(() => {
+  const sweep = (): void => {
     if (sweeping) return;
     sweeping = true;
-    sweepAll(service)
-      .then((removed) => {
-        if (removed > 0) app.log.info({ removed }, 'swept expired rows');
-      })
+    maintain()
       .catch((error: unknown) => app.log.warn({ err: error }, 'sweep failed; will retry'))
       .finally(() => {
         sweeping = false;
       });
-  }, options.sweepIntervalMs ?? 60_000);
+  };
+  sweep();
+  const sweeper = setInterval(sweep, options.sweepIntervalMs ?? 60_000);
   const reloader = setInterval(() => {
     service
       .reloadKeys()

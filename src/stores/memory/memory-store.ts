@@ -245,6 +245,14 @@ export function createMemoryStore(): Store {
       return found;
     },
 
+    async countLiveSessions(now) {
+      let live = 0;
+      for (const s of sessions.values()) {
+        if (s.revokedAt === null && s.expiresAt > now && s.lastActiveAt + s.idleTtl > now) live++;
+      }
+      return live;
+    },
+
     async sweep(cutoffs: SweepCutoffs): Promise<SweepResult> {
       const result: SweepResult = { sessions: 0, revokedAccessTokens: 0, events: 0, keys: 0 };
       for (const session of sessions.values()) {

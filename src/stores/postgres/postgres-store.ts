@@ -540,6 +540,16 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return toRevocations(rows);
     },
 
+    async countLiveSessions(now) {
+      const { rows } = await query<{ n: number }>(
+        undefined,
+        `SELECT count(*)::int AS n FROM sessions
+         WHERE revoked_at IS NULL AND expires_at > $1 AND last_active_at + idle_ttl > $1`,
+        [now],
+      );
+      return rows[0]?.n ?? 0;
+    },
+
     async sweep(cutoffs: SweepCutoffs): Promise<SweepResult> {
       return {
         sessions: await sweepSessions(cutoffs),

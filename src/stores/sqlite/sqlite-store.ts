@@ -217,6 +217,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
        FROM sessions WHERE ends_at < ? ORDER BY ends_at LIMIT ?`,
     ),
     moveEnd: db.prepare('UPDATE sessions SET ends_at = ? WHERE id = ?'),
+    countLive: db.prepare<[number, number], { n: number }>(
+      `SELECT count(*) AS n FROM sessions
+       WHERE revoked_at IS NULL AND expires_at > ? AND last_active_at + idle_ttl > ?`,
+    ),
     deleteTokensOf: db.prepare(
       'DELETE FROM refresh_tokens WHERE session_id IN (SELECT value FROM json_each(?))',
     ),
@@ -496,6 +500,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         }),
       ),
     ),
+
+    countLiveSessions: guard((now: number) => sql.countLive.get(now, now)?.n ?? 0),
 
     sweep: guard((cutoffs: SweepCutoffs) => sweep.immediate(cutoffs)),
   };
