@@ -29,12 +29,12 @@ import {
   sevenGResponse,
   transakErrorBody,
   transakResponse200,
-} from './seed-schemas.js';
+} from './published-schemas.js';
 
 // Contract tests of the five wire dialects (docs/dialects.md) over a real socket: every answer a
-// real server gives is validated against the schemas transcribed from the seed API pages
-// (seed-schemas.ts), against the error bodies docs/dialects.md promises, and against the
-// server's own /openapi.json.
+// real server gives is validated against the schemas transcribed from the vendors' published API
+// reference pages (published-schemas.ts), against the error bodies docs/dialects.md promises, and
+// against the server's own /openapi.json.
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 
@@ -164,7 +164,7 @@ async function documentOf(server: Server): Promise<OpenApiDocument> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The five dialects, as a client written against each seed calls them
+// The five dialects, as a client written against each published API calls them
 // ---------------------------------------------------------------------------------------------
 
 type ErrorKind = 'malformed' | 'credential' | 'limited' | 'unavailable';
@@ -184,9 +184,9 @@ interface Dialect {
   credentialStatus: 400 | 401;
   /** Errors are RFC 9457 problem details (`application/problem+json`). */
   problem: boolean;
-  /** The well-formed refresh a client of the seed sends. */
+  /** The well-formed refresh a client written against the published API sends. */
   send: (base: string, tokens: Tokens) => Promise<Answer>;
-  /** The schemas a 200 body must satisfy: the seed's, then what docs/dialects.md adds. */
+  /** The schemas a 200 body must satisfy: the published one, then what docs/dialects.md adds. */
   success: SchemaObject[];
   /** The tokens a client holds after a 200 body. */
   next: (body: Json, previous: Tokens) => Tokens;
@@ -219,7 +219,7 @@ const payabli: Dialect = {
       send: (base) => call(`${base}/api/User/authrefresh`, { method: 'POST' }),
     },
     {
-      label: 'an empty requestToken (the seed samples send one)',
+      label: 'an empty requestToken (Payabli’s published samples send one)',
       send: (base) =>
         call(`${base}/api/User/authrefresh`, { method: 'POST', headers: { requestToken: '' } }),
     },
@@ -271,7 +271,7 @@ const transak: Dialect = {
       send: (base) => call(`${base}/api/v2/auth/refresh`, {}),
     },
     {
-      label: 'an empty authorization (the seed samples send one)',
+      label: 'an empty authorization (Transak’s published samples send one)',
       send: (base) => call(`${base}/api/v2/auth/refresh`, { headers: { authorization: '' } }),
     },
     {
@@ -382,7 +382,7 @@ const sevenG: Dialect = {
       send: (base, tokens) => sevenGCall(base, sevenGHeaders(tokens), '{"refreshToken": '),
     },
     {
-      label: 'a refreshToken over 255 characters (the seed: string(255))',
+      label: 'a refreshToken over 255 characters (published as string(255))',
       send: (base, tokens) =>
         sevenGCall(base, sevenGHeaders(tokens), json({ refreshToken: 'r'.repeat(256) })),
     },
@@ -598,7 +598,7 @@ async function expectError(
 // ---------------------------------------------------------------------------------------------
 
 describe.each(DIALECTS)('$name', (dialect) => {
-  it('answers a refresh with a 200 body that satisfies the seed schema', async () => {
+  it('answers a refresh with a 200 body that satisfies the published schema', async () => {
     const server = await start();
     const issued = await server.service.issueSession({ subject: 'alice' });
     const answer = await dialect.send(server.url, issued);
@@ -860,7 +860,7 @@ describe('transak', () => {
 });
 
 describe('sevenG', () => {
-  it('accepts a body that satisfies the seed’s request body', async () => {
+  it('accepts a body that satisfies the published request body', async () => {
     const server = await start();
     const issued = await server.service.issueSession({ subject: 'alice' });
     const body = { refreshToken: issued.refreshToken, unknownField: true };
@@ -949,7 +949,7 @@ describe('sevenG', () => {
 });
 
 describe('aisquare', () => {
-  it('accepts the seed’s TokenRefresh body, whose access field it ignores', async () => {
+  it('accepts the published TokenRefresh body, whose access field it ignores', async () => {
     const server = await start();
     const issued = await server.service.issueSession({ subject: 'alice' });
     const body = { access: 'anything at all', refresh: issued.refreshToken };
@@ -1046,7 +1046,7 @@ describe('adid', () => {
     expect(Object.keys(answer.body as Json).sort()).toEqual(['accessToken', 'expiresIn']);
   });
 
-  it('sends requests that satisfy the seed’s request body, also as a form', async () => {
+  it('sends requests that satisfy the published request body, also as a form', async () => {
     const server = await start();
     const issued = await server.service.issueSession({ subject: 'alice' });
     expectSchema(adidRequestBody, { refreshToken: issued.refreshToken }, 'request');

@@ -24,11 +24,11 @@ import {
   transakErrorStatuses,
   transakInternalServerError,
   transakResponse200,
-} from './seed-schemas.js';
+} from './published-schemas.js';
 
-// /openapi.json (and /docs) of apps with the dialects mounted: the seed paths, methods,
-// parameters and schemas (seed-schemas.ts), the error statuses of docs/dialects.md, and only the
-// mounted dialects, under their prefix.
+// /openapi.json (and /docs) of apps with the dialects mounted: the published paths, methods,
+// parameters and schemas (published-schemas.ts), the error statuses of docs/dialects.md, and only
+// the mounted dialects, under their prefix.
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 
@@ -58,13 +58,13 @@ interface Running {
   service: TokenService;
 }
 
-/** What docs/dialects.md and the seeds say about each dialect's operation. */
+/** What docs/dialects.md and the vendors' API references say about each dialect's operation. */
 const DIALECTS = [
   {
     name: 'payabli',
     method: 'post',
     path: '/api/User/authrefresh',
-    operationId: 'auth-refresh-user', // seeds/000
+    operationId: 'auth-refresh-user', // Payabli's API reference
     errors: payabliErrorStatuses,
     errorMediaType: 'application/json',
   },
@@ -72,7 +72,7 @@ const DIALECTS = [
     name: 'transak',
     method: 'get',
     path: '/api/v2/auth/refresh',
-    operationId: 'refresh-user-access-token', // seeds/001
+    operationId: 'refresh-user-access-token', // Transak's API reference
     errors: transakErrorStatuses,
     errorMediaType: 'application/json',
   },
@@ -80,7 +80,7 @@ const DIALECTS = [
     name: 'sevenG',
     method: 'post',
     path: '/User/RefreshToken',
-    operationId: undefined, // seeds/002 names none
+    operationId: undefined, // 7G's API reference names none
     errors: sevenGErrorStatuses,
     errorMediaType: 'application/problem+json',
   },
@@ -88,7 +88,7 @@ const DIALECTS = [
     name: 'aisquare',
     method: 'post',
     path: '/api/v1/token/refresh/',
-    operationId: 'refresh-create', // seeds/003
+    operationId: 'refresh-create', // AISquare Studio's API reference
     errors: aisquareErrorStatuses,
     errorMediaType: 'application/json',
   },
@@ -96,7 +96,7 @@ const DIALECTS = [
     name: 'adid',
     method: 'post',
     path: '/api/v1/auth/refresh',
-    operationId: 'exchange-a-refresh-token-for-a-new-access-token', // seeds/004
+    operationId: 'exchange-a-refresh-token-for-a-new-access-token', // adid's API reference
     errors: adidErrorStatuses,
     errorMediaType: 'application/json',
   },
@@ -165,7 +165,7 @@ describe('/openapi.json of an app with all five dialects', () => {
     expect(document.openapi).toMatch(/^3\.1\.\d+$/);
   });
 
-  it.each(DIALECTS)('documents $name at its seed method and path', (dialect) => {
+  it.each(DIALECTS)('documents $name at its published method and path', (dialect) => {
     const operation = operationOf(document, dialect.path, dialect.method);
     if (dialect.operationId !== undefined) expect(operation.operationId).toBe(dialect.operationId);
     expect(Object.keys(operation.responses)).toContain('200');
@@ -201,14 +201,14 @@ describe('/openapi.json of an app with all five dialects', () => {
     },
   );
 
-  it('payabli: the requestToken header is required and the 200 schema is the seed’s', () => {
+  it('payabli: the requestToken header is required and the 200 schema is as published', () => {
     const { path, method } = entry('payabli');
     const operation = operationOf(document, path, method);
     expect(headerParameter(operation, 'requestToken')).toMatchObject(payabliRequestTokenParameter);
     expect(responseSchema(operation, '200')).toEqual(payabliResponseUserMfa);
   });
 
-  it('transak: the authorization header is required, the 200 and error schemas are the seed’s', () => {
+  it('transak: the authorization header is required, the 200 and error schemas are as published', () => {
     const { path, method, errors } = entry('transak');
     const operation = operationOf(document, path, method);
     expect(headerParameter(operation, 'authorization')).toMatchObject(
@@ -222,7 +222,7 @@ describe('/openapi.json of an app with all five dialects', () => {
     }
   });
 
-  it('sevenG: Authorization and Version are required headers, the bodies are the seed’s', () => {
+  it('sevenG: Authorization and Version are required headers, the bodies are as published', () => {
     const { path, method } = entry('sevenG');
     const operation = operationOf(document, path, method);
     for (const name of sevenGHeaderNames) {
@@ -239,7 +239,7 @@ describe('/openapi.json of an app with all five dialects', () => {
     expect(responseSchema(operation, '200')).toEqual(sevenGResponse);
   });
 
-  it('aisquare: the request body is the seed’s TokenRefresh, the 200 and 400 are "Any type"', () => {
+  it('aisquare: the request body is the published TokenRefresh, the 200 and 400 are "Any type"', () => {
     const { path, method } = entry('aisquare');
     const operation = operationOf(document, path, method);
     expect(operation.requestBody?.content['application/json']?.schema).toEqual(
@@ -249,7 +249,7 @@ describe('/openapi.json of an app with all five dialects', () => {
     expect(responseSchema(operation, '400')).toEqual(aisquareAnyType);
   });
 
-  it('adid: the request body is the seed’s, the 200 is the seed’s object with Baton’s fields', () => {
+  it('adid: the request body is as published, the 200 is the published object with Baton’s fields', () => {
     const { path, method } = entry('adid');
     const operation = operationOf(document, path, method);
     expect(operation.requestBody?.content['application/json']?.schema).toEqual(adidRequestBody);

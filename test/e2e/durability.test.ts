@@ -143,10 +143,10 @@ describe('durability across kill -9', () => {
     expect(hiddenCommits).toBeGreaterThan(0);
 
     // Spent tokens (generations 0 … k), checked last because presenting one revokes its session
-    // (rule 2.3). Order per session: first one spent token, which must be refused as reuse (the
-    // strong check, spread over the chains: the token whose rotation the crash may have hidden,
-    // the last one answered before the crash, and the minted one); then all the others and the
-    // newest token, refused because the session is now revoked.
+    // (reuse detection, docs/refresh-rules.md). Order per session: first one spent token, which
+    // must be refused as reuse (the strong check, spread over the chains: the token whose rotation
+    // the crash may have hidden, the last one answered before the crash, and the minted one); then
+    // all the others and the newest token, refused because the session is now revoked.
     await Promise.all(
       chains.map(async (chain, i) => {
         const spent = chain.earlier;

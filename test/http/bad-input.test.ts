@@ -10,11 +10,11 @@ import { MAX_PARAM_LENGTH } from '../../src/http/params.js';
 import { ADMIN_TOKEN, createTestService } from '../helpers/service.js';
 
 /**
- * Hostile input against every endpoint (SPEC 2.8: "bad input gets a clear 4xx in the face's own
- * error format, never a 500"). One app serves the whole file, so that damage done by one request
- * would show in the next; after every case the server must still answer /healthz and refresh
- * the case's own session. Each request comes from its own IP, so that the failure rate limits
- * (which are on, at their defaults) never turn an expected error into a 429.
+ * Hostile input against every endpoint: bad input gets a clear 4xx in the face's own error format,
+ * never a 500. One app serves the whole file, so that damage done by one request would show in the
+ * next; after every case the server must still answer /healthz and refresh the case's own session.
+ * Each request comes from its own IP, so that the failure rate limits (which are on, at their
+ * defaults) never turn an expected error into a 429.
  */
 
 type Face = 'oauth' | 'admin';
@@ -67,8 +67,8 @@ function expectFaceError(
   code: ErrorCode,
   says?: RegExp,
 ): void {
-  const spec = ERROR_CODES[code];
-  expect(response.statusCode, response.body).toBe(spec.status);
+  const expected = ERROR_CODES[code];
+  expect(response.statusCode, response.body).toBe(expected.status);
   expect(response.statusCode).toBeGreaterThanOrEqual(400);
   expect(response.statusCode).toBeLessThan(500);
   expect(response.headers['content-type']).toMatch(/^application\/json/);
@@ -76,12 +76,12 @@ function expectFaceError(
   const body = response.json<Record<string, unknown>>();
   if (face === 'oauth') {
     expect(Object.keys(body).sort()).toEqual(['error', 'error_description', 'reason']);
-    expect(body.reason).toBe(spec.reason);
+    expect(body.reason).toBe(expected.reason);
   } else {
     expect(Object.keys(body).sort()).toEqual(['code', 'error', 'error_description']);
     expect(body.code).toBe(code);
   }
-  expect(body.error).toBe(spec.error);
+  expect(body.error).toBe(expected.error);
   expect(typeof body.error_description).toBe('string');
   const description = body.error_description as string;
   expect(description.length).toBeGreaterThan(0);

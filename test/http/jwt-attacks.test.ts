@@ -29,11 +29,11 @@ import { createApp } from '../../src/http/app.js';
 import { ADMIN_TOKEN, createTestService, ISSUER, T0 } from '../helpers/service.js';
 
 /**
- * Forged and doctored access tokens (SPEC 8: "Pin accepted JWT algorithms; reject alg: none,
- * algorithm confusion and unknown kids"). Each is presented to the core (checkAccessToken,
- * introspect) and over HTTP to /oauth/introspect (as the admin) and /oauth/revoke. Every forgery
- * carries the claims of a genuine token, jti included, so a revocation that trusted it would
- * revoke the genuine token: that is checked too.
+ * Forged and doctored access tokens: Baton pins the accepted JWT algorithms and rejects
+ * `alg: none`, algorithm confusion and unknown `kid`s (docs/refresh-rules.md, "Signing keys").
+ * Each is presented to the core (checkAccessToken, introspect) and over HTTP to /oauth/introspect
+ * (as the admin) and /oauth/revoke. Every forgery carries the claims of a genuine token, jti
+ * included, so a revocation that trusted it would revoke the genuine token: that is checked too.
  */
 
 /** A copy of `claims` without `name`. */

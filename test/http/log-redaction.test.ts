@@ -13,10 +13,11 @@ import { ADMIN_TOKEN, createTestService } from '../helpers/service.js';
 import { createTempDirs } from '../helpers/temp-dir.js';
 
 /**
- * SPEC 8: "Never log a token in plain text". The app logs through a real pino logger at `trace`,
- * configured as the server configures it, into memory; requests carry tokens and secrets in
- * every place a client may put them, many of them failing; then the captured output must hold
- * none of them, while holding the log lines of those failures (so that this test can fail).
+ * Baton never logs a token in plain text (docs/operations.md, "Logs"). The app logs through a real
+ * pino logger at `trace`, configured as the server configures it, into memory; requests carry
+ * tokens and secrets in every place a client may put them, many of them failing; then the captured
+ * output must hold none of them, while holding the log lines of those failures (so that this test
+ * can fail).
  */
 
 interface Captured {

@@ -12,9 +12,10 @@ import { ISSUER, T0 } from '../helpers/service.js';
 import { createTempDirs } from '../helpers/temp-dir.js';
 
 /**
- * SPEC 1 and 8: refresh tokens are stored only as keyed hashes, and no token is stored in plain
- * text. This reads the raw bytes of a real SQLite database (and its write-ahead log) after a
- * realistic run through the HTTP faces, and looks for every token and secret that run handled.
+ * Refresh tokens are stored only as keyed hashes (HMAC-SHA-256 under the server pepper, see
+ * docs/refresh-rules.md), and no token is stored in plain text. This reads the raw bytes of a real
+ * SQLite database (and its write-ahead log) after a realistic run through the HTTP faces, and looks
+ * for every token and secret that run handled.
  */
 
 const dirs = createTempDirs();

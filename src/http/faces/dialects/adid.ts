@@ -12,18 +12,21 @@ import {
   requireTokenField,
 } from './wire.js';
 
-// adid `POST /api/v1/auth/refresh` (seeds/004): `{refreshToken}` in; the seed's response is an
-// object without listed properties, Baton fills it with the new tokens.
+// adid `POST /api/v1/auth/refresh`, as adid's API reference, "Exchange a refresh token for a new
+// access token", documents
+// (https://docs.adid.dev/api-reference/rest-api/auth/exchange-a-refresh-token-for-a-new-access-token):
+// `{refreshToken}` in; the published response is an object without listed properties, Baton fills
+// it with the new tokens.
 
-/** The seed's request body. */
+/** adid's published request body. */
 export const adidRequestSchema = {
   type: 'object',
   properties: { refreshToken: { type: 'string' } },
   required: ['refreshToken'],
 } as const;
 
-/** The seed's `Auth_exchangeARefreshTokenForANewAccessToken_Response_200`. */
-export const adidSeedResponseSchema = {
+/** adid's published `Auth_exchangeARefreshTokenForANewAccessToken_Response_200`. */
+export const adidPublishedResponseSchema = {
   type: 'object',
   properties: {},
   description: 'Empty response body',
@@ -32,9 +35,9 @@ export const adidSeedResponseSchema = {
 
 /** What Baton puts in that object (docs/dialects.md). */
 const adidResponseSchema = {
-  ...adidSeedResponseSchema,
+  ...adidPublishedResponseSchema,
   description:
-    'New access token. The seed lists no properties; Baton answers accessToken, refreshToken (when rotation is on) and expiresIn (seconds).',
+    'New access token. The published schema lists no properties; Baton answers accessToken, refreshToken (when rotation is on) and expiresIn (seconds).',
   properties: {
     accessToken: { type: 'string' },
     refreshToken: { type: 'string' },

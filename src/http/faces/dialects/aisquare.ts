@@ -4,10 +4,12 @@ import { INVALID_JSON, type ErrorRenderer } from '../../errors.js';
 import type { DialectOptions } from './context.js';
 import { dialectErrorHeaders, dialectErrors, dialectStatus, MAX_TOKEN_LENGTH } from './wire.js';
 
-// AISquare `POST /api/v1/token/refresh/` (seeds/003): a Django REST framework simplejwt endpoint,
-// `{refresh}` in, `{access, refresh}` out, 400 `token_not_valid` for any invalid token.
+// AISquare `POST /api/v1/token/refresh/`, as AISquare Studio's API reference, "Refresh JWT Token",
+// documents (https://docs.aisquare.studio/api-reference/ai-square-studio-api/token/refresh-create):
+// a Django REST framework simplejwt endpoint, `{refresh}` in, `{access, refresh}` out, 400
+// `token_not_valid` for any invalid token.
 
-/** The seed's `TokenRefresh` schema, as published (its server reads only `refresh`). */
+/** AISquare's published `TokenRefresh` schema (its server reads only `refresh`). */
 export const aisquareTokenRefreshSchema = {
   type: 'object',
   properties: { access: { type: 'string' }, refresh: { type: 'string' } },
@@ -15,10 +17,13 @@ export const aisquareTokenRefreshSchema = {
   title: 'TokenRefresh',
 } as const;
 
-/** The seed's response schema: any type. */
+/** AISquare's published response schema: any type. */
 const anyType = { description: 'Any type' } as const;
 
-/** Baton's body for the statuses the seed does not list: Django REST framework's `detail`. */
+/**
+ * Baton's body for the statuses AISquare's API reference does not list: Django REST framework's
+ * `detail`.
+ */
 const detailSchema = {
   type: 'object',
   required: ['detail'],

@@ -13,9 +13,11 @@ import {
   withoutBearer,
 } from './wire.js';
 
-// Payabli `POST /api/User/authrefresh` (seeds/000): the access token in `requestToken`, no body.
+// Payabli `POST /api/User/authrefresh`, as Payabli's API reference, "Refresh token for User",
+// documents (https://docs.payabli.com/developers/api-reference/user/refresh-token-for-user): the
+// access token in `requestToken`, no body.
 
-/** The seed's `PayabliApiResponseUserMfa`, the 200 schema. */
+/** Payabli's published `PayabliApiResponseUserMfa`, the 200 schema. */
 export const payabliResponseSchema = {
   type: 'object',
   properties: {

@@ -14,10 +14,10 @@ import {
   withoutBearer,
 } from './wire.js';
 
-// 7G `POST /User/RefreshToken` (seeds/002): Bearer access token (genuine, same session, may be
-// expired) and `{refreshToken}`, with `Version: 2.0`.
+// 7G `POST /User/RefreshToken`, as 7G's published API reference documents it: Bearer access
+// token (genuine, same session, may be expired) and `{refreshToken}`, with `Version: 2.0`.
 
-/** The seed's request body: `refreshToken`, a string of at most 255 characters. */
+/** 7G's published request body: `refreshToken`, a string of at most 255 characters. */
 export const sevenGRequestSchema = {
   type: 'object',
   properties: {
@@ -30,7 +30,7 @@ export const sevenGRequestSchema = {
   required: ['refreshToken'],
 } as const;
 
-/** The seed's response example: both tokens. */
+/** 7G's published response example: both tokens. */
 export const sevenGResponseSchema = {
   type: 'object',
   properties: { accessToken: { type: 'string' }, refreshToken: { type: 'string' } },

@@ -11,10 +11,11 @@ import {
   withoutBearer,
 } from './wire.js';
 
-// Transak `GET /api/v2/auth/refresh` (seeds/001): the unexpired access token in `authorization`,
-// raw or Bearer.
+// Transak `GET /api/v2/auth/refresh`, as Transak's API reference, "Refresh User Access Token",
+// documents (https://docs.transak.com/api/whitelabel/user/refresh-user-access-token): the
+// unexpired access token in `authorization`, raw or Bearer.
 
-/** The seed's `User_refresh-user-access-token_Response_200`. */
+/** Transak's published `User_refresh-user-access-token_Response_200`. */
 export const transakResponseSchema = {
   type: 'object',
   properties: {
@@ -29,7 +30,7 @@ export const transakResponseSchema = {
   title: 'User_refresh-user-access-token_Response_200',
 } as const;
 
-/** The seed's `Refresh-user-access-tokenRequestInternalServerError`, used for every error. */
+/** Transak's published `Refresh-user-access-tokenRequestInternalServerError`, for every error. */
 export const transakErrorSchema = {
   type: 'object',
   properties: {

