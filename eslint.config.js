@@ -3,11 +3,24 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Imports a layer may not make: `cli → http → core ← stores`; `client` stands alone. */
-const layer = (/** @type {string[]} */ folders, /** @type {string[]} */ packages = []) => ({
+const layer = (
+  /** @type {string[]} */ folders,
+  /** @type {string[]} */ packages = [],
+  frontDoorOnly = false,
+) => ({
   'no-restricted-imports': [
     'error',
     {
       patterns: [
+        // Other layers reach the core through its front door only.
+        ...(frontDoorOnly
+          ? [
+              {
+                group: ['**/core/*', '!**/core/index.js'],
+                message: 'import the core through src/core/index.ts, its front door',
+              },
+            ]
+          : []),
         ...folders.map((folder) => ({
           group: [`**/${folder}/**`, `../${folder}/*`, `../../${folder}/*`],
           message: `this layer must not import from src/${folder} (see STYLE.md: cli → http → core ← stores)`,
@@ -16,7 +29,7 @@ const layer = (/** @type {string[]} */ folders, /** @type {string[]} */ packages
           ? [
               {
                 group: packages,
-                message: 'this layer talks to the world only through the interfaces of src/core',
+                message: 'this layer reaches databases and the world only through src/stores and the interfaces of src/core',
               },
             ]
           : []),
@@ -46,8 +59,9 @@ export default tseslint.config(
       ['fastify', 'better-sqlite3', 'pg', 'ioredis', 'pino', 'prom-client', 'commander'],
     ),
   },
-  { files: ['src/stores/**/*.ts'], rules: layer(['http', 'cli', 'client']) },
-  { files: ['src/http/**/*.ts'], rules: layer(['cli', 'stores', 'client']) },
+  { files: ['src/stores/**/*.ts'], rules: layer(['http', 'cli', 'client'], [], true) },
+  { files: ['src/http/**/*.ts'], rules: layer(['cli', 'stores', 'client'], [], true) },
+  { files: ['src/cli/**/*.ts'], rules: layer(['client'], ['better-sqlite3', 'pg', 'ioredis'], true) },
   {
     files: ['src/client/**/*.ts'],
     rules: {

@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Suites that need more than Node: a PostgreSQL or Redis server (127.0.0.1:5432 and :6379), or
- * Chromium (/usr/bin/chromium). `npm run test:unit` runs everything else.
+ * Suites that need more than Node: a PostgreSQL or Redis server (127.0.0.1:5432 and :6379),
+ * Chromium (/usr/bin/chromium), or the npm registry. `npm run test:unit` runs everything else.
  */
 const NEEDS_SERVICES = [
   'test/stores/postgres-store.test.ts',
@@ -12,6 +12,8 @@ const NEEDS_SERVICES = [
   'test/e2e/redis-*.test.ts',
   'test/browser/**/*.test.ts',
   'test/http/api-reference.test.ts',
+  // npm pack and npm install: the npm registry for the dependencies, and minutes.
+  'test/e2e/package.test.ts',
 ];
 
 export default defineConfig({

@@ -1,15 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import {
+  DIALECT_NAMES,
   MAX_ACCESS_TTL,
+  MAX_ORIGINS,
   MAX_REFRESH_TTL,
   MAX_REUSE_GRACE,
   SERVICE_DEFAULTS as defaults,
   SIGNING_ALGS,
+  isDialectName,
+  normaliseOrigin,
   type SigningAlg,
-} from '../core/config.js';
-import { DIALECT_NAMES, isDialectName } from '../core/dialects.js';
-import { MAX_ORIGINS, normaliseOrigin } from '../core/origins.js';
+} from '../core/index.js';
 import { HTTP_TIMEOUTS, type HttpTimeouts } from '../http/timeouts.js';
 import type { DialectMount } from '../http/faces/dialects/mounts.js';
 

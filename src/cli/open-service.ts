@@ -1,7 +1,10 @@
-import type { EventSink } from '../core/events.js';
-import type { InvalidationBus } from '../core/invalidations.js';
-import type { RateLimiter } from '../core/rate-limiter.js';
-import { createTokenService, type TokenService } from '../core/token-service.js';
+import {
+  createTokenService,
+  type EventSink,
+  type InvalidationBus,
+  type RateLimiter,
+  type TokenService,
+} from '../core/index.js';
 import type { BatonConfig } from './config.js';
 import { openStore, parseStoreLocation } from './open-store.js';
 

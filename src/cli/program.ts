@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { DIALECT_NAMES, isDialectName } from '../core/dialects.js';
-import { BatonError } from '../core/errors.js';
-import { SECURITY_EVENT_TYPES } from '../core/store.js';
+import { BatonError, DIALECT_NAMES, SECURITY_EVENT_TYPES, isDialectName } from '../core/index.js';
 import { ConfigError, loadConfig, type BatonConfig } from './config.js';
 import { UsageError } from './usage-error.js';
 

@@ -2,7 +2,7 @@ import { verifyAccessToken, type AccessTokenClaims } from './access-token.js';
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
 import { sessionStatus } from './session-status.js';
-import type { SessionRecord } from './store.js';
+import type { SessionRecord } from './records.js';
 
 /** An access token that passed every check, with its session. */
 export interface CheckedAccessToken {

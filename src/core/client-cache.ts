@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
-import type { ClientRecord, Store } from './store.js';
+import type { ClientRecord } from './records.js';
+import type { Store } from './store.js';
 
 /** Seconds a client record is served from memory before it is read again. */
 export const CLIENT_CACHE_TTL = 5;

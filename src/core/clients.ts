@@ -8,7 +8,8 @@ import { guardGuessable } from './failure-limits.js';
 import { randomId } from './random-id.js';
 import { keyedHash, safeEqual } from './secrets.js';
 import { revokeSessions } from './revoke.js';
-import type { ClientRecord, NewSecurityEvent } from './store.js';
+import type { ClientRecord } from './records.js';
+import type { NewSecurityEvent } from './security-events.js';
 
 /** Id of the client that always exists. */
 export const DEFAULT_CLIENT_ID = 'default';
@@ -123,8 +124,9 @@ export async function createClient(
   }
   const clientSecret = input.confidential === true ? randomId('cs_', 32) : undefined;
   if (clientSecret !== undefined) record.secretHash = keyedHash(ctx.secrets.pepper, clientSecret);
-  const stored = await ctx.store.putClient(record, input.replace === true);
-  if (!stored) throw new BatonError('ERR_CONFLICT', `client ${input.id} already exists`);
+  if (input.replace === true) await ctx.store.replaceClient(record);
+  else if (!(await ctx.store.insertClient(record)))
+    throw new BatonError('ERR_CONFLICT', `client ${input.id} already exists`);
   ctx.clients.invalidate(record.id);
   await ctx.bus.publish({ type: 'client', id: record.id });
   const event: NewSecurityEvent = {
@@ -146,22 +148,19 @@ export async function createClient(
 /** Creates the public `default` client when the store has none. */
 export async function ensureDefaultClient(ctx: ServiceContext): Promise<void> {
   if ((await ctx.store.getClient(DEFAULT_CLIENT_ID)) !== undefined) return;
-  await ctx.store.putClient(
-    {
-      id: DEFAULT_CLIENT_ID,
-      secretHash: null,
-      accessTtl: null,
-      refreshTtl: null,
-      idleTtl: null,
-      reuseGrace: null,
-      rotate: null,
-      audience: null,
-      dialects: null,
-      allowedOrigins: null,
-      createdAt: ctx.clock.now(),
-    },
-    false,
-  );
+  await ctx.store.insertClient({
+    id: DEFAULT_CLIENT_ID,
+    secretHash: null,
+    accessTtl: null,
+    refreshTtl: null,
+    idleTtl: null,
+    reuseGrace: null,
+    rotate: null,
+    audience: null,
+    dialects: null,
+    allowedOrigins: null,
+    createdAt: ctx.clock.now(),
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { BatonError } from './errors.js';
-import type { ClientRecord } from './store.js';
+import type { ClientRecord } from './records.js';
 
 /** The wire dialects Baton speaks besides OAuth (docs/dialects.md), by name. */
 export const DIALECT_NAMES = ['payabli', 'transak', 'sevenG', 'aisquare', 'adid'] as const;

@@ -1,4 +1,4 @@
-import type { NewSecurityEvent } from './store.js';
+import type { NewSecurityEvent } from './security-events.js';
 
 /**
  * Receives security events after the store has recorded them (a webhook, a log). `publish` must

@@ -7,7 +7,7 @@ import { randomId } from './random-id.js';
 import { generateRefreshToken, SESSION_ID_PREFIX } from './refresh-token.js';
 import { checkScope } from './scope.js';
 import { isWellFormed, isWellFormedDeep } from './text.js';
-import type { SessionRecord } from './store.js';
+import type { SessionRecord } from './records.js';
 import { issueTokenSet, type TokenSet } from './token-set.js';
 
 /** Longest subject, in characters. */

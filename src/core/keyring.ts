@@ -66,15 +66,15 @@ export async function createKeyring(
 
   async function rotate(nextAlg: SigningAlg): Promise<LoadedKey> {
     const record = await generateSigningKey(nextAlg, clock.now(), keyEncryptionKey);
-    await store.addKey(record, true);
+    await store.rotateKey(record);
     await reload();
     return active();
   }
 
   await reload();
   if (!keys.some((key) => key.retiredAt === null)) {
-    // Several instances may start at once: addKey without retiring adds only the first key.
-    await store.addKey(await generateSigningKey(alg, clock.now(), keyEncryptionKey), false);
+    // Several instances may start at once: only the first key is added.
+    await store.addFirstKey(await generateSigningKey(alg, clock.now(), keyEncryptionKey));
     await reload();
   }
   const rotated = active().alg === alg ? undefined : await rotate(alg);

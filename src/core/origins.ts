@@ -1,6 +1,6 @@
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
-import type { ClientRecord } from './store.js';
+import type { ClientRecord } from './records.js';
 
 /** Most origins one list may hold (a client's, or the service-wide one). */
 export const MAX_ORIGINS = 50;

@@ -10,7 +10,9 @@ import { open, retryBoxKey } from './sealed-box.js';
 import { checkClientOrigin } from './origins.js';
 import { narrowScope } from './scope.js';
 import { checkSessionLive } from './session-status.js';
-import type { ClientRecord, NewSecurityEvent, SessionRecord, TokenChange } from './store.js';
+import type { ClientRecord, SessionRecord } from './records.js';
+import type { NewSecurityEvent } from './security-events.js';
+import type { TokenChange } from './store.js';
 import { issueTokenSet, retryBoxAad, type TokenSet } from './token-set.js';
 
 /** A refresh as every face hands it to the core. */

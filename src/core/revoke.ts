@@ -5,7 +5,9 @@ import { BatonError } from './errors.js';
 import { checkBudget, spendBudget } from './failure-limits.js';
 import { findRefreshToken } from './find-refresh-token.js';
 import { looksLikeRefreshToken } from './refresh-token.js';
-import type { NewSecurityEvent, SessionFilter, SessionRecord } from './store.js';
+import type { SessionRecord } from './records.js';
+import type { NewSecurityEvent } from './security-events.js';
+import type { SessionFilter } from './store.js';
 
 /** Why a session was revoked, as stored in `revokeReason`. */
 export type RevokeReason = 'reuse' | 'logout' | 'admin' | 'subject' | 'client_deleted';

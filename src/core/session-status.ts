@@ -1,5 +1,5 @@
 import { BatonError } from './errors.js';
-import type { SessionRecord } from './store.js';
+import type { SessionRecord } from './records.js';
 
 /** Whether a session can still be refreshed, and if not, why. */
 export type SessionStatus = 'active' | 'revoked' | 'expired' | 'idle';

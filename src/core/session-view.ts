@@ -1,5 +1,5 @@
 import { idleEndOf, sessionStatus, type SessionStatus } from './session-status.js';
-import type { SessionRecord } from './store.js';
+import type { SessionRecord } from './records.js';
 
 /** A session as operators see it (no token material). Times are epoch seconds. */
 export interface SessionView {

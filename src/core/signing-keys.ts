@@ -12,7 +12,7 @@ import type { SigningAlg } from './config.js';
 import { BatonError } from './errors.js';
 import { randomId } from './random-id.js';
 import { open, seal } from './sealed-box.js';
-import type { SigningKeyRecord } from './store.js';
+import type { SigningKeyRecord } from './records.js';
 
 const SEALED_PREFIX = 'sealed:';
 

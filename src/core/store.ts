@@ -7,120 +7,18 @@
  * retry box is ciphertext under a key only the presented token can derive.
  */
 
-/** A registered application. Nullable settings fall back to the service defaults. */
-export interface ClientRecord {
-  id: string;
-  /** HMAC-SHA-256 of the client secret (base64url); `null` for a public client. */
-  secretHash: string | null;
-  /** Access-token lifetime in seconds for new sessions of this client. */
-  accessTtl: number | null;
-  /** Absolute session lifetime in seconds for new sessions of this client. */
-  refreshTtl: number | null;
-  /** Idle lifetime in seconds for new sessions of this client. */
-  idleTtl: number | null;
-  /** Reuse-grace window in seconds for this client's refreshes. */
-  reuseGrace: number | null;
-  /** Whether new sessions of this client rotate refresh tokens. */
-  rotate: boolean | null;
-  /** `aud` of this client's access tokens; the issuer when `null`. */
-  audience: string | null;
-  /**
-   * Dialects through which this client's sessions may be refreshed; `null` for the default
-   * (every dialect for a public client, none for a confidential one).
-   */
-  dialects: string[] | null;
-  /**
-   * Browser origins (`https://app.example.com`) this client's sessions may be refreshed from, on
-   * top of the service-wide list; `null` for none.
-   */
-  allowedOrigins: string[] | null;
-  createdAt: number;
-}
-
-/** One sign-in of one subject on one client: the refresh-token family. */
-export interface SessionRecord {
-  id: string;
-  subject: string;
-  clientId: string;
-  /** Space-delimited scope granted at sign-in. */
-  scope: string;
-  /** Custom claims copied into every access token of the session. */
-  claims: Record<string, unknown>;
-  createdAt: number;
-  /** Absolute end of the session (epoch seconds); never extended. */
-  expiresAt: number;
-  /** Seconds without a refresh after which the session ends. */
-  idleTtl: number;
-  /** Lifetime in seconds of the session's access tokens. */
-  accessTtl: number;
-  /** Whether refreshes rotate the refresh token (fixed when the session starts). */
-  rotate: boolean;
-  /** Time of the last refresh (or of the sign-in). */
-  lastActiveAt: number;
-  /** Number of refreshes so far; access tokens of earlier generations are inactive. */
-  generation: number;
-  /**
-   * Time of the last refresh in epoch **milliseconds** (`null` before the first): the reuse grace
-   * is measured from it to the millisecond.
-   */
-  rotatedAtMs: number | null;
-  revokedAt: number | null;
-  revokeReason: string | null;
-}
-
-/** A refresh token as stored: only its keyed hash. */
-export interface RefreshTokenRecord {
-  /** HMAC-SHA-256 of the token under the server pepper (base64url). */
-  hash: string;
-  sessionId: string;
-  /** Session generation the token was issued at; it is used once the session moves past it. */
-  generation: number;
-  createdAt: number;
-}
-
-/** A signing key. `privateKey` is a JWK, sealed when a master secret is configured. */
-export interface SigningKeyRecord {
-  kid: string;
-  alg: string;
-  /** Public JWK as JSON (`null` for HS256, whose key is secret). */
-  publicJwk: string | null;
-  /** Private JWK as JSON, or `sealed:…` ciphertext of it. */
-  privateKey: string;
-  createdAt: number;
-  /** When the key stopped signing; `null` for the active key. */
-  retiredAt: number | null;
-}
-
-/** Types of security events. */
-export const SECURITY_EVENT_TYPES = [
-  'refresh_token.reused',
-  'refresh.failed',
-  'session.revoked',
-  'access_token.revoked',
-  'key.rotated',
-  'client.created',
-  'client.deleted',
-] as const;
-
-/** One of {@link SECURITY_EVENT_TYPES}. */
-export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
-
-/** An append-only security record. */
-export interface SecurityEvent {
-  /** Increasing id assigned by the store (0 before it is stored). */
-  id: number;
-  type: SecurityEventType;
-  at: number;
-  sessionId: string | null;
-  subject: string | null;
-  clientId: string | null;
-  ip: string | null;
-  /** Short machine-readable detail such as a failure reason or a key id. */
-  detail: string | null;
-}
-
-/** An event as the core hands it to the store. */
-export type NewSecurityEvent = Omit<SecurityEvent, 'id'>;
+import type {
+  ClientRecord,
+  RefreshTokenRecord,
+  SessionRecord,
+  SigningKeyRecord,
+} from './records.js';
+import type {
+  NewSecurityEvent,
+  SecurityEvent,
+  SecurityEventType,
+  SessionEventTemplate,
+} from './security-events.js';
 
 /**
  * What a refresh does to the session's refresh tokens:
@@ -169,9 +67,6 @@ export interface EventQuery {
   limit: number;
 }
 
-/** The part of a session event a bulk revocation fills in per session. */
-export type SessionEventTemplate = Omit<NewSecurityEvent, 'sessionId' | 'subject' | 'clientId'>;
-
 /** Filter of {@link Store.listRevocations}. */
 export interface RevocationQuery {
   /** Only events with a larger id. */
@@ -187,13 +82,6 @@ export interface RevocationQuery {
 export type RevocationRecord =
   | { id: number; at: number; kind: 'session'; sessionId: string }
   | { id: number; at: number; kind: 'jti'; jti: string; expiresAt: number };
-
-/** Event types that record a revocation, as {@link Store.listRevocations} reads them. */
-export const REVOCATION_EVENT_TYPES = [
-  'session.revoked',
-  'refresh_token.reused',
-  'access_token.revoked',
-] as const satisfies readonly SecurityEventType[];
 
 /** A session ended by a bulk revocation. */
 export type RevokedSession = Pick<SessionRecord, 'id' | 'subject' | 'clientId'>;
@@ -243,8 +131,10 @@ export interface Store {
 
   getClient(id: string): Promise<ClientRecord | undefined>;
   listClients(): Promise<ClientRecord[]>;
-  /** Inserts a client; with `replace`, overwrites one of the same id. False if it exists. */
-  putClient(client: ClientRecord, replace: boolean): Promise<boolean>;
+  /** Inserts a client; false (changing nothing) when one of the same id exists. */
+  insertClient(client: ClientRecord): Promise<boolean>;
+  /** Inserts a client, or overwrites the one of the same id. */
+  replaceClient(client: ClientRecord): Promise<void>;
   /** Removes a client; false when there was none. */
   deleteClient(id: string): Promise<boolean>;
 
@@ -299,11 +189,10 @@ export interface Store {
 
   /** All stored signing keys, newest first. */
   listKeys(): Promise<SigningKeyRecord[]>;
-  /**
-   * Adds an active key. With `retire`, first retires the active keys at `key.createdAt`;
-   * without it, adds the key only when there is no active key (returns false otherwise).
-   */
-  addKey(key: SigningKeyRecord, retire: boolean): Promise<boolean>;
+  /** Adds the first active key; false (changing nothing) when there is an active key already. */
+  addFirstKey(key: SigningKeyRecord): Promise<boolean>;
+  /** Retires every active key at `key.createdAt` and makes `key` the active one, atomically. */
+  rotateKey(key: SigningKeyRecord): Promise<void>;
 
   appendEvent(event: NewSecurityEvent): Promise<void>;
   /** Events ordered by id, oldest first. */

@@ -42,15 +42,9 @@ import { createInlineMinter } from './mint.js';
 import { createThreadedMinter } from './threaded-minter.js';
 import type { LoadedKey } from './signing-keys.js';
 import { localInvalidationBus, type InvalidationBus } from './invalidations.js';
-import type {
-  EventQuery,
-  NewSecurityEvent,
-  SecurityEvent,
-  SessionQuery,
-  SigningKeyRecord,
-  Store,
-  SweepResult,
-} from './store.js';
+import type { SigningKeyRecord } from './records.js';
+import type { NewSecurityEvent, SecurityEvent } from './security-events.js';
+import type { EventQuery, SessionQuery, Store, SweepResult } from './store.js';
 import { sweep } from './sweep.js';
 import type { TokenSet } from './token-set.js';
 
@@ -85,7 +79,8 @@ export interface KeyView {
 /** The token service: one core that every face (OAuth, admin, dialects, CLI) calls. */
 export interface TokenService {
   readonly options: ResolvedServiceOptions;
-  readonly store: Store;
+  /** Which store backs the service (`memory`, `sqlite`, `postgres`), for logs and `/readyz`. */
+  readonly storeKind: string;
   /** The admin token generated on this start, to be shown once; otherwise `undefined`. */
   readonly generatedAdminToken: string | undefined;
 
@@ -205,7 +200,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
 
   return {
     options: resolved,
-    store,
+    storeKind: store.kind,
     generatedAdminToken: admin.generated,
     refresh: (request) => refresh(ctx, request),
     refreshByAccessToken: (request) => refreshByAccessToken(ctx, request),

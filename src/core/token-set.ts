@@ -1,7 +1,7 @@
 import type { ServiceContext } from './context.js';
 import type { Minted } from './mint.js';
 import { randomId } from './random-id.js';
-import type { ClientRecord, SessionRecord } from './store.js';
+import type { ClientRecord, SessionRecord } from './records.js';
 
 /** What a sign-in or a refresh hands to the client; each face renders it in its own format. */
 export interface TokenSet {

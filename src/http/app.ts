@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { TokenService } from '../core/token-service.js';
-import { BatonError } from '../core/errors.js';
-import { isWellFormedDeep } from '../core/text.js';
+import { BatonError, isWellFormedDeep, type TokenService } from '../core/index.js';
 import { installCors } from './cors.js';
 import {
   installErrorHandling,

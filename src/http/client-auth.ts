@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { ClientCredentials } from '../core/clients.js';
-import { BatonError } from '../core/errors.js';
+import { BatonError, type ClientCredentials } from '../core/index.js';
 
 function formDecode(value: string): string {
   try {

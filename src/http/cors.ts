@@ -1,7 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { isDialectName } from '../core/dialects.js';
-import { BatonError } from '../core/errors.js';
-import type { TokenService } from '../core/token-service.js';
+import { BatonError, isDialectName, type TokenService } from '../core/index.js';
 import type { ErrorRenderer } from './errors.js';
 
 // CORS (https://fetch.spec.whatwg.org/#http-cors-protocol) for the endpoints a browser calls:

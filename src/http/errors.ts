@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { BatonError } from '../core/errors.js';
+import { BatonError } from '../core/index.js';
 import type { RouteMethods } from './route-methods.js';
 
 /** How a face writes an error: status, headers and body in its own wire format. */

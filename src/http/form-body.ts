@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { BatonError } from '../core/errors.js';
+import { BatonError } from '../core/index.js';
 
 /**
  * Parses `application/x-www-form-urlencoded` bodies into a plain object of strings. A parameter

@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { BatonError } from '../core/errors.js';
-import type { RefreshResult } from '../core/refresh.js';
+import { BatonError, type RefreshResult } from '../core/index.js';
 
 /** The Prometheus metrics of one server. */
 export interface Metrics {

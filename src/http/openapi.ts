@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { ERROR_CODES, type ErrorCode } from '../core/errors.js';
+import { ERROR_CODES, type ErrorCode } from '../core/index.js';
 import { errorCatalogue } from './docs/error-catalogue.js';
 
 // How a route is documented: its `config.openapi` is an OpenAPI operation object with `tags`

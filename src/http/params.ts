@@ -1,4 +1,4 @@
-import { BatonError } from '../core/errors.js';
+import { BatonError } from '../core/index.js';
 
 /** Longest accepted value of any OAuth parameter, in characters. */
 export const MAX_PARAM_LENGTH = 4096;

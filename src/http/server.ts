@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { TokenService } from '../core/token-service.js';
+import type { TokenService } from '../core/index.js';
 import { createApp, type AppOptions } from './app.js';
 import { createMetrics } from './metrics.js';
 

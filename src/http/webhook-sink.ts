@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { EventSink } from '../core/events.js';
-import type { NewSecurityEvent, SecurityEventType } from '../core/store.js';
+import type { EventSink, NewSecurityEvent, SecurityEventType } from '../core/index.js';
 
 /** The header that carries a delivery's signature: `t=<epoch seconds>,v1=<hex HMAC-SHA-256>`. */
 export const SIGNATURE_HEADER = 'baton-signature';

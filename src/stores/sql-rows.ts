@@ -5,7 +5,7 @@ import {
   type SecurityEvent,
   type SessionRecord,
   type SigningKeyRecord,
-} from '../core/store.js';
+} from '../core/index.js';
 
 // Rows as the SQL stores return them (SQLite's integers for booleans, PostgreSQL's booleans), and
 // their mapping to the core's records. Both schemas use the same column names.

@@ -88,8 +88,9 @@ describe('waking up', () => {
     });
     const before = refreshes();
     await expect.poll(refreshes, { timeout: 10_000 }).toBeGreaterThan(before);
-    await expect.poll(() => told.length).toBe(1);
-    expect(await client.getAccessToken()).toBe(told[0]);
+    await expect.poll(() => told.length).toBeGreaterThanOrEqual(1);
+    // On a slow machine the timer may already have refreshed again: the latest token is handed out.
+    expect(told).toContain(await client.getAccessToken());
     client.close();
   });
 });

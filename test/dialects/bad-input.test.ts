@@ -19,6 +19,7 @@ import {
 } from 'jose';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/core/store.js';
 import { DIALECT_NAMES, type DialectName } from '../../src/core/dialects.js';
 import type { TokenService } from '../../src/core/token-service.js';
 import { BODY_LIMIT, createApp } from '../../src/http/app.js';
@@ -881,7 +882,8 @@ const IGNORED_BODIES: { name: string; type?: string; body: string | Buffer }[] =
 // The server
 
 beforeAll(async () => {
-  ({ service } = await createTestService({
+  let store: Store;
+  ({ service, store } = await createTestService({
     // Hundreds of failed refreshes from one IP must not turn into 429s.
     rateLimit: { ipFailures: 1_000_000, sessionFailures: 1_000_000 },
   }));
@@ -901,7 +903,7 @@ beforeAll(async () => {
   base = await app.listen({ host: '127.0.0.1', port: 0 });
   port = Number(new URL(base).port);
 
-  const record = (await service.store.listKeys()).find((key) => key.retiredAt === null);
+  const record = (await store.listKeys()).find((key) => key.retiredAt === null);
   if (record === undefined) throw new Error('no active key');
   const serverKey = createPrivateKey({
     key: JSON.parse(record.privateKey) as JsonWebKey,

@@ -20,6 +20,7 @@ import {
   type JWTPayload,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/core/store.js';
 import type { ManualClock } from '../../src/core/clock.js';
 import type { SigningAlg } from '../../src/core/config.js';
 import { isBatonError } from '../../src/core/errors.js';
@@ -467,14 +468,15 @@ describe.each(['EdDSA', 'ES256', 'RS256', 'HS256'] as const)(
     let ip = 0;
 
     beforeAll(async () => {
-      ({ service, clock } = await createTestService({ alg }));
+      let store: Store;
+      ({ service, clock, store } = await createTestService({ alg }));
       app = await createApp({ service, logger: false });
       const issued = await service.issueSession({
         subject: 'victim',
         scope: 'read write',
         claims: { tenant: 't1' },
       });
-      const record = (await service.store.listKeys()).find((key) => key.retiredAt === null);
+      const record = (await store.listKeys()).find((key) => key.retiredAt === null);
       if (record === undefined) throw new Error('no active key');
       const serverKey =
         alg === 'HS256'
@@ -602,11 +604,11 @@ describe('a key retired long ago', () => {
   it.each(['EdDSA', 'ES256', 'RS256', 'HS256'] as const)(
     '%s: is trusted until KEY_RETENTION_TTL after its retirement, then refused and unpublished',
     async (alg) => {
-      const { service, clock } = await createTestService({ alg });
+      const { service, clock, store } = await createTestService({ alg });
       const app = await createApp({ service, logger: false });
       try {
         const issued = await service.issueSession({ subject: 'victim' });
-        const old = (await service.store.listKeys())[0];
+        const old = (await store.listKeys())[0];
         if (old === undefined) throw new Error('no key');
         const oldKey =
           alg === 'HS256'

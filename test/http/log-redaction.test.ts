@@ -5,6 +5,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { pino, type LoggerOptions } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
+import type { Store } from '../../src/core/store.js';
 import type { TokenService } from '../../src/core/token-service.js';
 import { BODY_LIMIT, createApp } from '../../src/http/app.js';
 import { loggerOptions } from '../../src/http/logger.js';
@@ -56,6 +57,7 @@ const WELL_FORMED_CANARY = `rt_${'C'.repeat(20)}canary${'C'.repeat(17)}`;
 
 describe('logs at trace level carry no token or secret', () => {
   let service: TokenService;
+  let store: Store;
   let clock: ManualClock;
   let app: FastifyInstance;
   const { stream, captured } = captureLogs();
@@ -73,7 +75,7 @@ describe('logs at trace level carry no token or secret', () => {
   }
 
   beforeAll(async () => {
-    ({ service, clock } = await createTestService({
+    ({ service, clock, store } = await createTestService({
       rateLimit: { ipFailures: 5, sessionFailures: 3 },
     }));
     const logger = pino({ ...(loggerOptions('trace') as LoggerOptions), level: 'trace' }, stream);
@@ -270,7 +272,7 @@ describe('logs at trace level carry no token or secret', () => {
       });
     }
     // A store outage: a 5xx, logged as an error, while tokens are presented.
-    await service.store.close();
+    await store.close();
     await send({
       method: 'POST',
       url: '/oauth/token',
@@ -411,7 +413,7 @@ describe('an internal error logged with its stack', () => {
 
 describe('an outage of the store', () => {
   it('is logged once per interval with a count, not once per request', async () => {
-    const { service } = await createTestService();
+    const { service, store } = await createTestService();
     const { stream, captured } = captureLogs();
     const app = await createApp({
       service,
@@ -419,7 +421,7 @@ describe('an outage of the store', () => {
     });
     try {
       const issued = await service.issueSession({ subject: 'alice' });
-      await service.store.close();
+      await store.close();
       const statuses: number[] = [];
       for (let i = 0; i < 50; i++) {
         const response = await app.inject({

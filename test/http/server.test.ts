@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/core/clock.js';
-import type { NewSecurityEvent } from '../../src/core/store.js';
+import type { NewSecurityEvent } from '../../src/core/security-events.js';
 import { startServer, type RunningServer } from '../../src/http/server.js';
 import { createWebhookSink, SIGNATURE_HEADER, signWebhook } from '../../src/http/webhook-sink.js';
 import { createTestService, T0 } from '../helpers/service.js';

@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isBatonError } from '../../src/core/errors.js';
 import type {
   ClientRecord,
-  NewSecurityEvent,
   RefreshTokenRecord,
   SessionRecord,
   SigningKeyRecord,
-  Store,
-} from '../../src/core/store.js';
+} from '../../src/core/records.js';
+import type { NewSecurityEvent } from '../../src/core/security-events.js';
+import type { Store } from '../../src/core/store.js';
 
 /** Opens a fresh, empty store; `cleanup` removes what it made. */
 export interface StoreFactory {
@@ -128,21 +128,16 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     });
 
     describe('clients', () => {
-      it('inserts, refuses duplicates unless replacing, lists by id and deletes', async () => {
+      it('inserts, refuses duplicates, replaces on request, lists by id and deletes', async () => {
         expect(
-          await store.putClient(
-            client('b', { secretHash: 'h', rotate: false, accessTtl: 5 }),
-            false,
-          ),
+          await store.insertClient(client('b', { secretHash: 'h', rotate: false, accessTtl: 5 })),
         ).toBe(true);
-        expect(await store.putClient(client('a', { rotate: true, audience: 'api' }), false)).toBe(
-          true,
-        );
-        expect(await store.putClient(client('b'), false)).toBe(false);
+        expect(await store.insertClient(client('a', { rotate: true, audience: 'api' }))).toBe(true);
+        expect(await store.insertClient(client('b'))).toBe(false);
         expect(await store.getClient('b')).toEqual(
           client('b', { secretHash: 'h', rotate: false, accessTtl: 5 }),
         );
-        expect(await store.putClient(client('b', { idleTtl: 9 }), true)).toBe(true);
+        await store.replaceClient(client('b', { idleTtl: 9 }));
         expect(await store.getClient('b')).toEqual(client('b', { idleTtl: 9 }));
         expect((await store.listClients()).map((c) => c.id)).toEqual(['a', 'b']);
         expect((await store.getClient('a'))?.rotate).toBe(true);
@@ -152,9 +147,9 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       });
 
       it("keeps a client's dialect list, an empty one, and the default apart", async () => {
-        await store.putClient(client('listed', { dialects: ['payabli', 'adid'] }), false);
-        await store.putClient(client('none', { dialects: [] }), false);
-        await store.putClient(client('default'), false);
+        await store.insertClient(client('listed', { dialects: ['payabli', 'adid'] }));
+        await store.insertClient(client('none', { dialects: [] }));
+        await store.insertClient(client('default'));
         expect((await store.getClient('listed'))?.dialects).toEqual(['payabli', 'adid']);
         expect((await store.getClient('none'))?.dialects).toEqual([]);
         expect((await store.getClient('default'))?.dialects).toBeNull();
@@ -593,9 +588,9 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
 
     describe('signing keys', () => {
       it('adds the first key only once, and rotation retires the active key', async () => {
-        expect(await store.addKey(key('k1', T0), false)).toBe(true);
-        expect(await store.addKey(key('k-late', T0 + 1), false)).toBe(false);
-        expect(await store.addKey(key('k2', T0 + 50), true)).toBe(true);
+        expect(await store.addFirstKey(key('k1', T0))).toBe(true);
+        expect(await store.addFirstKey(key('k-late', T0 + 1))).toBe(false);
+        await store.rotateKey(key('k2', T0 + 50));
         const keys = await store.listKeys();
         expect(keys.map((k) => [k.kid, k.retiredAt])).toEqual([
           ['k2', null],
@@ -637,8 +632,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         for (const s of [live, expired, idle, revoked]) await store.createSession(s, token(s));
         await store.appendEvent(event('refresh.failed', T0));
         await store.appendEvent(event('refresh.failed', T0 + 100));
-        await store.addKey(key('old', T0), false);
-        await store.addKey(key('new', T0 + 10), true);
+        await store.addFirstKey(key('old', T0));
+        await store.rotateKey(key('new', T0 + 10));
 
         const result = await store.sweep({
           sessionsEndedBefore: T0 + 50,

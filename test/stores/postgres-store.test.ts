@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SessionRecord, Store } from '../../src/core/store.js';
+import type { SessionRecord } from '../../src/core/records.js';
+import type { Store } from '../../src/core/store.js';
 import {
   createPostgresStore,
   DEFAULT_CONNECT_TIMEOUT_MS,

@@ -1,4 +1,4 @@
-import { resetAdminToken } from '../../core/admin-token.js';
+import { resetAdminToken } from '../../core/index.js';
 import type { BatonConfig } from '../config.js';
 import { UsageError } from '../usage-error.js';
 import { openStore, parseStoreLocation } from '../open-store.js';

@@ -1,4 +1,4 @@
-import type { ClientInput } from '../../core/clients.js';
+import type { ClientInput } from '../../core/index.js';
 import type { BatonConfig } from '../config.js';
 import { withService } from '../open-service.js';
 import { isoTime, printJson, printTable } from '../output.js';

@@ -1,4 +1,4 @@
-import type { SecurityEvent, SecurityEventType } from '../../core/store.js';
+import type { SecurityEvent, SecurityEventType } from '../../core/index.js';
 import type { BatonConfig } from '../config.js';
 import { openService, printConfigWarnings, showGeneratedAdminToken } from '../open-service.js';
 import { UsageError } from '../usage-error.js';

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import { createMemoryRateLimiter } from '../../core/rate-limiter.js';
+import { createMemoryRateLimiter } from '../../core/index.js';
 import { openRedis, type OpenedRedis, type RedisState } from '../../stores/redis/open-redis.js';
 import { startServer } from '../../http/server.js';
 import { loggerOptions } from '../../http/logger.js';
@@ -102,7 +102,7 @@ export async function serve(config: BatonConfig): Promise<void> {
     {
       url: server.url,
       issuer: config.issuer,
-      store: service.store.kind,
+      store: service.storeKind,
       alg: config.alg,
       redis: redis === undefined ? 'off' : 'on',
       dialects: config.dialects.map((m) => (m.prefix === '' ? m.name : `${m.name}:${m.prefix}`)),

@@ -1,4 +1,4 @@
-import { BatonError } from '../../core/errors.js';
+import { BatonError } from '../../core/index.js';
 import type { BatonConfig } from '../config.js';
 import { withService } from '../open-service.js';
 import { isoTime, printJson, printTable } from '../output.js';

@@ -1,5 +1,4 @@
-import { DIALECT_NAMES } from '../../core/dialects.js';
-import { SECURITY_EVENT_TYPES } from '../../core/store.js';
+import { DIALECT_NAMES, SECURITY_EVENT_TYPES } from '../../core/index.js';
 
 // The JSON schemas of what the admin API answers, for the OpenAPI document.
 

@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode } from '../../core/errors.js';
+import { ERROR_CODES, type ErrorCode } from '../../core/index.js';
 
 /** When each code is answered, in a line; a code without one fails to compile. */
 const WHEN: Readonly<Record<ErrorCode, string>> = {

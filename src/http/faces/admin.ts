@@ -1,13 +1,18 @@
 import type { FastifyInstance } from 'fastify';
-import { MAX_ACCESS_TTL, MAX_REFRESH_TTL, MAX_REUSE_GRACE } from '../../core/config.js';
-import { BatonError } from '../../core/errors.js';
-import { SECURITY_EVENT_TYPES, type SecurityEventType } from '../../core/store.js';
-import type { ClientInput } from '../../core/clients.js';
-import { DIALECT_NAMES } from '../../core/dialects.js';
-import { MAX_ORIGINS } from '../../core/origins.js';
-import type { IssueSessionInput } from '../../core/issue-session.js';
-import type { TokenService } from '../../core/token-service.js';
-import type { TokenSet } from '../../core/token-set.js';
+import {
+  BatonError,
+  DIALECT_NAMES,
+  MAX_ACCESS_TTL,
+  MAX_ORIGINS,
+  MAX_REFRESH_TTL,
+  MAX_REUSE_GRACE,
+  SECURITY_EVENT_TYPES,
+  type ClientInput,
+  type IssueSessionInput,
+  type SecurityEventType,
+  type TokenService,
+  type TokenSet,
+} from '../../core/index.js';
 import { readBearer } from '../client-auth.js';
 import { renderAdminError } from '../errors.js';
 import { adminErrors, jsonContent } from '../openapi.js';

@@ -1,5 +1,4 @@
-import { ERROR_CODES } from '../../core/errors.js';
-import type { TokenSet } from '../../core/token-set.js';
+import { ERROR_CODES, type TokenSet } from '../../core/index.js';
 import { retryHeaders, type ErrorRenderer } from '../errors.js';
 import {
   codesAnsweredWith,

@@ -1,8 +1,6 @@
 import { callerOf } from '../caller.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ClientIdentity } from '../../core/clients.js';
-import { BatonError } from '../../core/errors.js';
-import type { TokenService } from '../../core/token-service.js';
+import { BatonError, type ClientIdentity, type TokenService } from '../../core/index.js';
 import { readBearer, readClientCredentials } from '../client-auth.js';
 import type { Metrics } from '../metrics.js';
 import { ADMIN_ERROR_FORMAT, errorResponses, jsonContent } from '../openapi.js';

@@ -1,6 +1,5 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { BatonError } from '../../core/errors.js';
-import type { TokenService } from '../../core/token-service.js';
+import { BatonError, type TokenService } from '../../core/index.js';
 import { DOCS_ASSET_NAMES, loadDocsAssets } from '../docs/docs-assets.js';
 import { DOCS_CSP, renderDocsPage } from '../docs/docs-page.js';
 import type { Metrics } from '../metrics.js';
@@ -116,11 +115,11 @@ export async function operationsFace(
       const { status = 'ready', ...details } = extra;
       try {
         await service.ready();
-        return { status, store: service.store.kind, ...details };
+        return { status, store: service.storeKind, ...details };
       } catch {
         return reply
           .code(503)
-          .send({ status: 'unavailable', store: service.store.kind, ...details });
+          .send({ status: 'unavailable', store: service.storeKind, ...details });
       }
     },
   );

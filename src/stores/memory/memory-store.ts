@@ -1,22 +1,22 @@
-import { BatonError } from '../../core/errors.js';
-import type {
-  ClientRecord,
-  EventQuery,
-  NewSecurityEvent,
-  RefreshTokenRecord,
-  RevocationQuery,
-  RevocationRecord,
-  RotateOperation,
-  SecurityEvent,
-  SessionFilter,
-  SessionQuery,
-  SessionRecord,
-  SigningKeyRecord,
-  Store,
-  SweepCutoffs,
-  SweepResult,
-} from '../../core/store.js';
-import { REVOCATION_EVENT_TYPES } from '../../core/store.js';
+import {
+  BatonError,
+  REVOCATION_EVENT_TYPES,
+  type ClientRecord,
+  type EventQuery,
+  type NewSecurityEvent,
+  type RefreshTokenRecord,
+  type RevocationQuery,
+  type RevocationRecord,
+  type RotateOperation,
+  type SecurityEvent,
+  type SessionFilter,
+  type SessionQuery,
+  type SessionRecord,
+  type SigningKeyRecord,
+  type Store,
+  type SweepCutoffs,
+  type SweepResult,
+} from '../../core/index.js';
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -83,10 +83,13 @@ export function createMemoryStore(): Store {
     },
     listClients: async () =>
       [...clients.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map((c) => ({ ...c })),
-    async putClient(client, replace) {
-      if (clients.has(client.id) && !replace) return false;
+    async insertClient(client) {
+      if (clients.has(client.id)) return false;
       clients.set(client.id, { ...client });
       return true;
+    },
+    async replaceClient(client) {
+      clients.set(client.id, { ...client });
     },
     deleteClient: async (id) => clients.delete(id),
 
@@ -205,12 +208,14 @@ export function createMemoryStore(): Store {
       [...keys]
         .sort((a, b) => b.createdAt - a.createdAt || (a.kid < b.kid ? 1 : -1))
         .map((k) => ({ ...k })),
-    async addKey(key, retire) {
-      const active = keys.filter((k) => k.retiredAt === null);
-      if (!retire && active.length > 0) return false;
-      for (const k of active) k.retiredAt = key.createdAt;
+    async addFirstKey(key) {
+      if (keys.some((k) => k.retiredAt === null)) return false;
       keys.push({ ...key, retiredAt: null });
       return true;
+    },
+    async rotateKey(key) {
+      for (const k of keys) if (k.retiredAt === null) k.retiredAt = key.createdAt;
+      keys.push({ ...key, retiredAt: null });
     },
 
     appendEvent: async (event) => append(event),

@@ -1,4 +1,4 @@
-import { BatonError } from '../../core/errors.js';
+import { BatonError } from '../../core/index.js';
 
 // SQLSTATE classes and codes that mean "the database cannot serve now" rather than a bug:
 // connection exceptions (08), insufficient resources (53), operator intervention (57: shutdown,

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import pg, { type Pool } from 'pg';
 import { loadMigrationFiles, pendingMigrations, type Migration } from '../migration-files.js';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
@@ -56,5 +56,24 @@ export async function migratePostgres(
     throw error;
   } finally {
     client.release();
+  }
+}
+
+/** `baton migrate` on PostgreSQL: one connection, the migrations, and it is closed again. */
+export async function migratePostgresUrl(
+  connectionString: string,
+  schema?: string,
+): Promise<{ applied: number[]; version: number }> {
+  const pool = new pg.Pool({
+    connectionString,
+    max: 1,
+    connectionTimeoutMillis: 5000,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  pool.on('error', () => {});
+  try {
+    return await migratePostgres(pool, schema);
+  } finally {
+    await pool.end();
   }
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type {
+  ClientRecord,
   EventQuery,
   NewSecurityEvent,
   RefreshTokenRecord,
@@ -12,7 +13,7 @@ import type {
   Store,
   SweepCutoffs,
   SweepResult,
-} from '../../core/store.js';
+} from '../../core/index.js';
 import {
   REVOCATION_TYPES_SQL,
   SESSION_COLUMNS,
@@ -226,6 +227,55 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     return rows[0]?.deleted ?? 0;
   };
 
+  /** Inserts a client; `conflict` says what a client of the same id does. Returns rows written. */
+  const putClient = async (client: ClientRecord, conflict: string): Promise<number> => {
+    const values = [
+      client.id,
+      client.secretHash,
+      client.accessTtl,
+      client.refreshTtl,
+      client.idleTtl,
+      client.reuseGrace,
+      client.rotate,
+      client.audience,
+      client.dialects === null ? null : JSON.stringify(client.dialects),
+      client.allowedOrigins === null ? null : JSON.stringify(client.allowedOrigins),
+      client.createdAt,
+    ];
+    const result = await query(
+      undefined,
+      `INSERT INTO clients (${CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ${conflict}`,
+      values,
+    );
+    return result.rowCount ?? 0;
+  };
+
+  /**
+   * Adds an active key: the `first` one (false when there is an active key), or on `rotate`
+   * after retiring the active ones. One writer at a time, so that instances starting together
+   * add one first key, not two.
+   */
+  const addKey = (key: SigningKeyRecord, mode: 'first' | 'rotate'): Promise<boolean> =>
+    transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [7_303_845_162]);
+      if (mode === 'rotate') {
+        await client.query('UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL', [
+          key.createdAt,
+        ]);
+      } else {
+        const active = await client.query(
+          'SELECT 1 FROM signing_keys WHERE retired_at IS NULL LIMIT 1',
+        );
+        if (active.rowCount !== 0) return false;
+      }
+      await client.query(
+        `INSERT INTO signing_keys (kid, alg, public_jwk, private_key, created_at, retired_at)
+         VALUES ($1, $2, $3, $4, $5, NULL)`,
+        [key.kid, key.alg, key.publicJwk, key.privateKey, key.createdAt],
+      );
+      return true;
+    });
+
   const deleteBatch = async (sql: string, values: unknown[]): Promise<number> =>
     (await query(undefined, sql, values)).rowCount ?? 0;
 
@@ -299,32 +349,17 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       );
       return rows.map(toClient);
     },
-    async putClient(client, replace) {
-      const values = [
-        client.id,
-        client.secretHash,
-        client.accessTtl,
-        client.refreshTtl,
-        client.idleTtl,
-        client.reuseGrace,
-        client.rotate,
-        client.audience,
-        client.dialects === null ? null : JSON.stringify(client.dialects),
-        client.allowedOrigins === null ? null : JSON.stringify(client.allowedOrigins),
-        client.createdAt,
-      ];
-      const conflict = replace
-        ? `ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, access_ttl = excluded.access_ttl,
-             refresh_ttl = excluded.refresh_ttl, idle_ttl = excluded.idle_ttl, reuse_grace = excluded.reuse_grace,
-             rotate = excluded.rotate, audience = excluded.audience, dialects = excluded.dialects,
-             allowed_origins = excluded.allowed_origins, created_at = excluded.created_at`
-        : 'ON CONFLICT (id) DO NOTHING';
-      const result = await query(
-        undefined,
-        `INSERT INTO clients (${CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ${conflict}`,
-        values,
+    async insertClient(client) {
+      return (await putClient(client, 'ON CONFLICT (id) DO NOTHING')) === 1;
+    },
+    async replaceClient(client) {
+      await putClient(
+        client,
+        `ON CONFLICT (id) DO UPDATE SET secret_hash = excluded.secret_hash, access_ttl = excluded.access_ttl,
+           refresh_ttl = excluded.refresh_ttl, idle_ttl = excluded.idle_ttl, reuse_grace = excluded.reuse_grace,
+           rotate = excluded.rotate, audience = excluded.audience, dialects = excluded.dialects,
+           allowed_origins = excluded.allowed_origins, created_at = excluded.created_at`,
       );
-      return result.rowCount === 1;
     },
     async deleteClient(id) {
       return (await query(undefined, 'DELETE FROM clients WHERE id = $1', [id])).rowCount === 1;
@@ -476,27 +511,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       );
       return rows.map(toKey);
     },
-    async addKey(key: SigningKeyRecord, retire: boolean) {
-      // One writer at a time, so that instances starting together add one first key, not two.
-      return transaction(async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [7_303_845_162]);
-        if (retire) {
-          await client.query('UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL', [
-            key.createdAt,
-          ]);
-        } else {
-          const active = await client.query(
-            'SELECT 1 FROM signing_keys WHERE retired_at IS NULL LIMIT 1',
-          );
-          if (active.rowCount !== 0) return false;
-        }
-        await client.query(
-          `INSERT INTO signing_keys (kid, alg, public_jwk, private_key, created_at, retired_at)
-           VALUES ($1, $2, $3, $4, $5, NULL)`,
-          [key.kid, key.alg, key.publicJwk, key.privateKey, key.createdAt],
-        );
-        return true;
-      });
+    addFirstKey: (key: SigningKeyRecord) => addKey(key, 'first'),
+    async rotateKey(key: SigningKeyRecord) {
+      await addKey(key, 'rotate');
     },
 
     async appendEvent(event) {

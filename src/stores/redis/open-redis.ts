@@ -1,4 +1,4 @@
-import type { RateLimiter } from '../../core/rate-limiter.js';
+import type { RateLimiter } from '../../core/index.js';
 import { createRedisConnection, redisHealth } from './redis-connection.js';
 import { createRedisInvalidationBus, type RedisInvalidationBus } from './redis-invalidations.js';
 import { createRedisRateLimiter, type RedisRateLimiter } from './redis-rate-limiter.js';

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { BatonError } from '../../core/errors.js';
+import { BatonError } from '../../core/index.js';
 
 /** Milliseconds a command may take before it fails (`Command timed out`). */
 export const REDIS_COMMAND_TIMEOUT_MS = 250;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Invalidation, InvalidationBus } from '../../core/invalidations.js';
+import type { Invalidation, InvalidationBus } from '../../core/index.js';
 import { closeRedisConnection } from './redis-connection.js';
 
 /** The default pub/sub channel of invalidations. */

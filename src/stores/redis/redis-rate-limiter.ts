@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RateLimiter } from '../../core/rate-limiter.js';
+import type { RateLimiter } from '../../core/index.js';
 
 /** Seconds a window's key outlives its window: room for clock skew between instances. */
 const EXPIRY_SLACK_TTL = 10;

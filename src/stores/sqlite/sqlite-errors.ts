@@ -1,4 +1,4 @@
-import { BatonError } from '../../core/errors.js';
+import { BatonError } from '../../core/index.js';
 
 // Errors that mean "the database cannot serve now" rather than a bug.
 const UNAVAILABLE =

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { BatonError } from '../../core/errors.js';
+import { BatonError } from '../../core/index.js';
 
 /** Milliseconds between two checks of the database file on the hot path. */
 const CHECK_INTERVAL_MS = 1000;

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { loadMigrationFiles, pendingMigrations, type Migration } from '../migration-files.js';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
@@ -14,7 +14,7 @@ export function loadSqliteMigrations(): Migration[] {
  * leaves the schema at the previous version. Returns the versions applied.
  */
 export function migrateSqlite(
-  db: Database,
+  db: Database.Database,
   migrations: Migration[] = loadSqliteMigrations(),
 ): number[] {
   const run = db.transaction(() => {
@@ -36,4 +36,19 @@ export function migrateSqlite(
     return pending.map((migration) => migration.version);
   });
   return run.immediate();
+}
+
+/** `baton migrate` on a SQLite file: applies pending migrations; returns them and the version. */
+export function migrateSqliteFile(path: string): { applied: number[]; version: number } {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    const applied = migrateSqlite(db);
+    const row = db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as {
+      version: number;
+    };
+    return { applied, version: row.version };
+  } finally {
+    db.close();
+  }
 }

@@ -14,7 +14,7 @@ import type {
   Store,
   SweepCutoffs,
   SweepResult,
-} from '../../core/store.js';
+} from '../../core/index.js';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import { unavailable } from './sqlite-errors.js';
 import { watchDatabaseFile, type FileWatch } from './sqlite-file-watch.js';
@@ -335,11 +335,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
   );
 
-  const addKey = db.transaction((key: SigningKeyRecord, retire: boolean): boolean => {
-    if (retire) sql.retireKeys.run(key.createdAt);
-    else if ((sql.countActiveKeys.get()?.n ?? 0) > 0) return false;
+  const addFirstKey = db.transaction((key: SigningKeyRecord): boolean => {
+    if ((sql.countActiveKeys.get()?.n ?? 0) > 0) return false;
     sql.insertKey.run({ ...key });
     return true;
+  });
+  const rotateKey = db.transaction((key: SigningKeyRecord): void => {
+    sql.retireKeys.run(key.createdAt);
+    sql.insertKey.run({ ...key });
+  });
+  const clientParams = (client: ClientRecord): Record<string, unknown> => ({
+    ...client,
+    rotate: client.rotate === null ? null : client.rotate ? 1 : 0,
+    dialects: client.dialects === null ? null : JSON.stringify(client.dialects),
+    allowedOrigins: client.allowedOrigins === null ? null : JSON.stringify(client.allowedOrigins),
   });
 
   // ends_at is a lower bound of a session's end: set at creation and revocation, but not by
@@ -417,15 +426,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return row === undefined ? undefined : toClient(row);
     }),
     listClients: guard(() => sql.listClients.all().map(toClient)),
-    putClient: guard((client: ClientRecord, replace: boolean) => {
-      const params = {
-        ...client,
-        rotate: client.rotate === null ? null : client.rotate ? 1 : 0,
-        dialects: client.dialects === null ? null : JSON.stringify(client.dialects),
-        allowedOrigins:
-          client.allowedOrigins === null ? null : JSON.stringify(client.allowedOrigins),
-      };
-      return (replace ? sql.replaceClient : sql.insertClient).run(params).changes === 1;
+    insertClient: guard(
+      (client: ClientRecord) => sql.insertClient.run(clientParams(client)).changes === 1,
+    ),
+    replaceClient: guard((client: ClientRecord) => {
+      sql.replaceClient.run(clientParams(client));
     }),
     deleteClient: guard((id: string) => sql.deleteClient.run(id).changes === 1),
 
@@ -474,7 +479,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     isAccessTokenRevoked: guard((jti: string) => sql.isJtiRevoked.get(jti) !== undefined),
 
     listKeys: guard(() => sql.listKeys.all().map(toKey)),
-    addKey: guard((key: SigningKeyRecord, retire: boolean) => addKey.immediate(key, retire)),
+    addFirstKey: guard((key: SigningKeyRecord) => addFirstKey.immediate(key)),
+    rotateKey: guard((key: SigningKeyRecord) => rotateKey.immediate(key)),
 
     appendEvent: guard((event: NewSecurityEvent) => {
       sql.appendEvent.run(eventParams(event));

@@ -1,6 +1,6 @@
 import { callerOf } from '../../caller.js';
 import type { FastifyInstance } from 'fastify';
-import { ERROR_CODES } from '../../../core/errors.js';
+import { ERROR_CODES } from '../../../core/index.js';
 import type { ErrorRenderer } from '../../errors.js';
 import { readParams } from '../../params.js';
 import type { DialectOptions } from './context.js';

@@ -1,4 +1,4 @@
-import type { TokenService } from '../../../core/token-service.js';
+import type { TokenService } from '../../../core/index.js';
 import type { Metrics } from '../../metrics.js';
 
 /** What every dialect plugin is registered with. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import type { DialectName } from '../../../core/dialects.js';
+import type { DialectName } from '../../../core/index.js';
 import type { PrefixRenderer } from '../../errors.js';
 import { adidFace, renderAdidError } from './adid.js';
 import { aisquareFace, renderAisquareError } from './aisquare.js';

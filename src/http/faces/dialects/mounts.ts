@@ -1,4 +1,4 @@
-import type { DialectName } from '../../../core/dialects.js';
+import type { DialectName } from '../../../core/index.js';
 
 /** A dialect to mount, at its documented path under `prefix` (`''` for none). */
 export interface DialectMount {

@@ -1,7 +1,7 @@
 import { callerOf } from '../../caller.js';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { BatonError } from '../../../core/errors.js';
+import { BatonError } from '../../../core/index.js';
 import type { ErrorRenderer } from '../../errors.js';
 import { readParams } from '../../params.js';
 import type { DialectOptions } from './context.js';

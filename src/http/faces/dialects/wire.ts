@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BatonError, type ErrorCode } from '../../../core/errors.js';
-import type { TokenSet } from '../../../core/token-set.js';
+import { BatonError, type ErrorCode, type TokenSet } from '../../../core/index.js';
 import { retryHeaders } from '../../errors.js';
 import { codesAnsweredWith, errorResponses, type JsonSchema } from '../../openapi.js';
 
