@@ -9,7 +9,7 @@ import { randomId } from './random-id.js';
 import { keyedHash, safeEqual } from './secrets.js';
 import { revokeSessions } from './revoke.js';
 import type { ClientRecord } from './records.js';
-import type { NewSecurityEvent } from './security-events.js';
+import { recordEvent, securityEvent } from './record-event.js';
 
 /** Id of the client that always exists. */
 export const DEFAULT_CLIENT_ID = 'default';
@@ -129,17 +129,13 @@ export async function createClient(
     throw new BatonError('ERR_CONFLICT', `client ${input.id} already exists`);
   ctx.clients.invalidate(record.id);
   await ctx.bus.publish({ type: 'client', id: record.id });
-  const event: NewSecurityEvent = {
-    type: 'client.created',
-    at: record.createdAt,
-    sessionId: null,
-    subject: null,
-    clientId: record.id,
-    ip: null,
-    detail: input.replace === true ? 'replaced' : null,
-  };
-  await ctx.store.appendEvent(event);
-  ctx.events.publish(event);
+  await recordEvent(
+    ctx,
+    securityEvent('client.created', record.createdAt, {
+      clientId: record.id,
+      ...(input.replace === true ? { detail: 'replaced' } : {}),
+    }),
+  );
   return clientSecret === undefined
     ? { client: describeClient(record) }
     : { client: describeClient(record), clientSecret };
@@ -229,16 +225,12 @@ export async function deleteClient(
   await ctx.store.deleteClient(id);
   ctx.clients.invalidate(id);
   await ctx.bus.publish({ type: 'client', id });
-  const event: NewSecurityEvent = {
-    type: 'client.deleted',
-    at: ctx.clock.now(),
-    sessionId: null,
-    subject: null,
-    clientId: id,
-    ip: null,
-    detail: `${revokedSessions} sessions revoked`,
-  };
-  await ctx.store.appendEvent(event);
-  ctx.events.publish(event);
+  await recordEvent(
+    ctx,
+    securityEvent('client.deleted', ctx.clock.now(), {
+      clientId: id,
+      detail: `${revokedSessions} sessions revoked`,
+    }),
+  );
   return { revokedSessions };
 }

@@ -11,9 +11,9 @@ import { checkClientOrigin } from './origins.js';
 import { narrowScope } from './scope.js';
 import { checkSessionLive } from './session-status.js';
 import type { ClientRecord, SessionRecord } from './records.js';
-import type { NewSecurityEvent } from './security-events.js';
 import type { TokenChange } from './store.js';
 import { issueTokenSet, retryBoxAad, type TokenSet } from './token-set.js';
+import { recordEvent, securityEvent } from './record-event.js';
 
 /** A refresh as every face hands it to the core. */
 export interface RefreshRequest {
@@ -120,17 +120,10 @@ async function answerFailure(
     session === undefined ? undefined : spendBudget(ctx, 'session', session.id, now),
   ]);
   if (reuse || session === undefined) return; // junk names no session: counted, not recorded
-  const event: NewSecurityEvent = {
-    type: 'refresh.failed',
-    at: now,
-    sessionId: session.id,
-    subject: session.subject,
-    clientId: session.clientId,
-    ip: ip ?? null,
-    detail: error.reason,
-  };
-  await ctx.store.appendEvent(event);
-  ctx.events.publish(event);
+  await recordEvent(
+    ctx,
+    securityEvent('refresh.failed', now, { session, ip, detail: error.reason }),
+  );
 }
 
 /**
@@ -350,15 +343,11 @@ async function detectReuse(
   session: SessionRecord,
   now: number,
 ): Promise<never> {
-  const event: NewSecurityEvent = {
-    type: 'refresh_token.reused',
-    at: now,
-    sessionId: session.id,
-    subject: session.subject,
-    clientId: session.clientId,
-    ip: request.ip ?? null,
+  const event = securityEvent('refresh_token.reused', now, {
+    session,
+    ip: request.ip,
     detail: `generation ${generation} presented at generation ${session.generation}`,
-  };
+  });
   if (await ctx.store.revokeSession(session.id, now, 'reuse', event)) ctx.events.publish(event);
   throw new BatonError(
     'ERR_REFRESH_TOKEN_REUSED',

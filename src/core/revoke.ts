@@ -4,6 +4,7 @@ import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
 import { checkBudget, spendBudget } from './failure-limits.js';
 import { findRefreshToken } from './find-refresh-token.js';
+import { securityEvent } from './record-event.js';
 import { looksLikeRefreshToken } from './refresh-token.js';
 import type { SessionRecord } from './records.js';
 import type { NewSecurityEvent } from './security-events.js';
@@ -12,22 +13,12 @@ import type { SessionFilter } from './store.js';
 /** Why a session was revoked, as stored in `revokeReason`. */
 export type RevokeReason = 'reuse' | 'logout' | 'admin' | 'subject' | 'client_deleted';
 
-function sessionEvent(
+const sessionEvent = (
   session: Pick<SessionRecord, 'id' | 'subject' | 'clientId'>,
   at: number,
   reason: string,
-  ip: string | null,
-): NewSecurityEvent {
-  return {
-    type: 'session.revoked',
-    at,
-    sessionId: session.id,
-    subject: session.subject,
-    clientId: session.clientId,
-    ip,
-    detail: reason,
-  };
-}
+  ip: string | undefined,
+): NewSecurityEvent => securityEvent('session.revoked', at, { session, ip, detail: reason });
 
 /** Revokes one session (logout). Returns false if it was already revoked; throws if unknown. */
 export async function revokeSession(
@@ -38,7 +29,7 @@ export async function revokeSession(
 ): Promise<boolean> {
   const session = await ctx.store.getSession(id);
   if (session === undefined) throw new BatonError('ERR_NOT_FOUND', `no session ${id}`);
-  const event = sessionEvent(session, ctx.clock.now(), reason, ip ?? null);
+  const event = sessionEvent(session, ctx.clock.now(), reason, ip);
   const revoked = await ctx.store.revokeSession(id, event.at, reason, event);
   if (revoked) ctx.events.publish(event);
   return revoked;
@@ -61,7 +52,7 @@ export async function revokeSessions(
     ip: ip ?? null,
     detail: reason,
   });
-  for (const session of revoked) ctx.events.publish(sessionEvent(session, now, reason, ip ?? null));
+  for (const session of revoked) ctx.events.publish(sessionEvent(session, now, reason, ip));
   return revoked.length;
 }
 
@@ -97,7 +88,7 @@ async function revokeByRefreshToken(
   const found = await findRefreshToken(ctx, token);
   if (found === undefined) return false;
   await checkCaller(ctx, found.session.clientId, caller);
-  const event = sessionEvent(found.session, now, 'logout', ip ?? null);
+  const event = sessionEvent(found.session, now, 'logout', ip);
   const revoked = await ctx.store.revokeSession(found.session.id, now, 'logout', event);
   if (revoked) ctx.events.publish(event);
   return revoked;
@@ -120,16 +111,12 @@ async function revokeByAccessToken(
   }
   const { claims } = checked;
   await checkCaller(ctx, claims.client_id, caller);
-  const event: NewSecurityEvent = {
-    type: 'access_token.revoked',
-    at: now,
-    sessionId: claims.sid,
-    subject: claims.sub,
-    clientId: claims.client_id,
-    ip: ip ?? null,
-    // The revocation list hands the jti to resource servers.
+  // The revocation list hands the jti to resource servers.
+  const event = securityEvent('access_token.revoked', now, {
+    session: { id: claims.sid, subject: claims.sub, clientId: claims.client_id },
+    ip,
     detail: claims.jti,
-  };
+  });
   if (!(await ctx.store.revokeAccessToken(claims.jti, claims.exp, event))) return false;
   ctx.events.publish(event);
   return true;

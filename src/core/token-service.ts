@@ -47,6 +47,7 @@ import type { NewSecurityEvent, SecurityEvent } from './security-events.js';
 import type { EventQuery, SessionQuery, Store, SweepResult } from './store.js';
 import { sweep } from './sweep.js';
 import type { TokenSet } from './token-set.js';
+import { recordEvent, securityEvent } from './record-event.js';
 
 /** What `createTokenService` needs: the options plus the parts it talks to the world through. */
 export interface TokenServiceOptions extends ServiceOptions {
@@ -183,19 +184,8 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     else keyring.reload().catch(() => {});
   });
 
-  async function recordKeyRotation(key: LoadedKey): Promise<void> {
-    const event: NewSecurityEvent = {
-      type: 'key.rotated',
-      at: key.createdAt,
-      sessionId: null,
-      subject: null,
-      clientId: null,
-      ip: null,
-      detail: key.kid,
-    };
-    await store.appendEvent(event);
-    events.publish(event);
-  }
+  const recordKeyRotation = (key: LoadedKey): Promise<void> =>
+    recordEvent(ctx, securityEvent('key.rotated', key.createdAt, { detail: key.kid }));
   if (rotated !== undefined) await recordKeyRotation(rotated);
 
   return {
