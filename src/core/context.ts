@@ -6,7 +6,7 @@ import type { InvalidationBus } from './invalidations.js';
 import type { Keyring } from './keyring.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ServiceSecrets } from './secrets.js';
-import type { Minter } from './mint.js';
+import type { Minter } from './mint/mint.js';
 import type { Store } from './store.js';
 
 /** What every core operation works with; built once by `createTokenService`. */

@@ -42,8 +42,9 @@ export type {
   SessionRecord,
   SigningKeyRecord,
 } from './records.js';
-export type { AccessTokenRefreshRequest } from './refresh-by-access-token.js';
-export type { RefreshRequest, RefreshResult } from './refresh.js';
+export type { AccessTokenRefreshRequest } from './refresh/refresh-by-access-token.js';
+export type { RefreshRequest } from './refresh/refresh.js';
+export type { RefreshResult } from './refresh/run-refresh.js';
 export type { RevocationList, RevocationListCaller } from './revocation-list.js';
 export type { RevokeReason } from './revoke.js';
 export {
@@ -76,4 +77,4 @@ export {
   type TokenService,
   type TokenServiceOptions,
 } from './token-service.js';
-export type { TokenSet } from './token-set.js';
+export type { TokenSet } from './mint/token-set.js';

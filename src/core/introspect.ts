@@ -2,8 +2,8 @@ import { checkAccessToken } from './check-access-token.js';
 import type { ClientIdentity } from './clients.js';
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
-import { findRefreshToken } from './find-refresh-token.js';
-import { looksLikeRefreshToken } from './refresh-token.js';
+import { findRefreshToken } from './refresh/find-refresh-token.js';
+import { looksLikeRefreshToken } from './refresh/refresh-token.js';
 import { idleEndOf, sessionStatus } from './session-status.js';
 
 /** An RFC 7662 introspection response. */

@@ -4,11 +4,11 @@ import { MAX_ACCESS_TTL, MAX_REFRESH_TTL } from './config.js';
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
 import { randomId } from './random-id.js';
-import { generateRefreshToken, SESSION_ID_PREFIX } from './refresh-token.js';
+import { generateRefreshToken, SESSION_ID_PREFIX } from './refresh/refresh-token.js';
 import { checkScope } from './scope.js';
 import { isWellFormed, isWellFormedDeep } from './text.js';
 import type { SessionRecord } from './records.js';
-import { issueTokenSet, type TokenSet } from './token-set.js';
+import { issueFirstTokens, type TokenSet } from './mint/token-set.js';
 
 /** Longest subject, in characters. */
 export const MAX_SUBJECT_LENGTH = 255;
@@ -123,15 +123,13 @@ export async function issueSession(
     revokeReason: null,
   };
   const refreshToken = generateRefreshToken(ctx.secrets.tokenTagKey, session.id, 0);
-  const { tokens, refreshTokenHash } = await issueTokenSet(ctx, session, client, {
-    generation: 0,
+  const { tokens, refreshTokenHash } = await issueFirstTokens(ctx, session, client, {
     scope,
     refreshToken,
     now,
-    presentedToken: null,
   });
   await ctx.store.createSession(session, {
-    hash: refreshTokenHash as string,
+    hash: refreshTokenHash,
     sessionId: session.id,
     generation: 0,
     createdAt: now,

@@ -28,25 +28,29 @@ import { isOriginAllowed } from './origins.js';
 import { issueSession, type IssueSessionInput } from './issue-session.js';
 import { createKeyring, KEY_RETENTION_TTL } from './keyring.js';
 import { createMemoryRateLimiter, type RateLimiter } from './rate-limiter.js';
-import { refresh, type RefreshRequest, type RefreshResult } from './refresh.js';
+import { refresh, type RefreshRequest } from './refresh/refresh.js';
+import type { RefreshResult } from './refresh/run-refresh.js';
 import {
   listRevocations,
   type RevocationList,
   type RevocationListCaller,
 } from './revocation-list.js';
-import { refreshByAccessToken, type AccessTokenRefreshRequest } from './refresh-by-access-token.js';
+import {
+  refreshByAccessToken,
+  type AccessTokenRefreshRequest,
+} from './refresh/refresh-by-access-token.js';
 import { revokeSession, revokeSessions, revokeToken, type RevokeReason } from './revoke.js';
 import { loadServiceSecrets } from './service-secrets.js';
 import { describeSession, type SessionView } from './session-view.js';
-import { createInlineMinter } from './mint.js';
-import { createThreadedMinter } from './threaded-minter.js';
+import { createInlineMinter } from './mint/mint.js';
+import { createThreadedMinter } from './mint/threaded-minter.js';
 import type { LoadedKey } from './signing-keys.js';
 import { localInvalidationBus, type InvalidationBus } from './invalidations.js';
 import type { SigningKeyRecord } from './records.js';
 import type { NewSecurityEvent, SecurityEvent } from './security-events.js';
 import type { EventQuery, SessionQuery, Store, SweepResult } from './store.js';
 import { sweep } from './sweep.js';
-import type { TokenSet } from './token-set.js';
+import type { TokenSet } from './mint/token-set.js';
 import { recordEvent, securityEvent } from './record-event.js';
 
 /** What `createTokenService` needs: the options plus the parts it talks to the world through. */

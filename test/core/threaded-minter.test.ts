@@ -1,9 +1,9 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SIGNING_ALGS } from '../../src/core/config.js';
-import { createInlineMinter, type MintJob } from '../../src/core/mint.js';
+import { createInlineMinter, type MintJob } from '../../src/core/mint/mint.js';
 import { open, retryBoxKey } from '../../src/core/sealed-box.js';
-import { createThreadedMinter } from '../../src/core/threaded-minter.js';
+import { createThreadedMinter } from '../../src/core/mint/threaded-minter.js';
 import type { TokenService } from '../../src/core/token-service.js';
 import { createTestService, T0, verifyWithJose } from '../helpers/service.js';
 

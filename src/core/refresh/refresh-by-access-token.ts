@@ -1,20 +1,19 @@
-import { verifyAccessToken, type AccessTokenClaims } from './access-token.js';
-import type { ServiceContext } from './context.js';
-import type { DialectName } from './dialects.js';
-import { BatonError } from './errors.js';
+import { verifyAccessToken, type AccessTokenClaims } from '../access-token.js';
+import type { ServiceContext } from '../context.js';
+import type { DialectName } from '../dialects.js';
+import { BatonError } from '../errors.js';
+import { replay } from './replay.js';
+import { rotate } from './rotate.js';
 import {
-  inReuseGrace,
   LOST_RACE,
-  replay,
-  rotate,
   runRefresh,
-  sessionClient,
   type LoadedCredential,
   type RefreshDecision,
   type RefreshResult,
   type RefreshTime,
-} from './refresh.js';
-import { checkSessionLive } from './session-status.js';
+} from './run-refresh.js';
+import { inReuseGrace, sessionClient } from './session-client.js';
+import { checkSessionLive } from '../session-status.js';
 
 /** A refresh presented with an access token alone (the payabli and transak dialects). */
 export interface AccessTokenRefreshRequest {

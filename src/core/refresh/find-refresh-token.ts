@@ -1,7 +1,7 @@
-import type { ServiceContext } from './context.js';
+import type { ServiceContext } from '../context.js';
 import { parseRefreshToken } from './refresh-token.js';
-import { keyedHash } from './secrets.js';
-import type { SessionRecord } from './records.js';
+import { keyedHash } from '../secrets.js';
+import type { SessionRecord } from '../records.js';
 
 /** A presented refresh token that is Baton's, with its session. */
 export interface FoundRefreshToken {

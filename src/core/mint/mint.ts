@@ -1,7 +1,7 @@
-import type { AccessTokenClaims } from './access-token.js';
-import { retryBoxKey, seal } from './sealed-box.js';
-import { keyedHash } from './secrets.js';
-import { signNow, type SignerKey } from './signer.js';
+import type { AccessTokenClaims } from '../access-token.js';
+import { retryBoxKey, seal } from '../sealed-box.js';
+import { keyedHash } from '../secrets.js';
+import { signNow, type SignerKey } from '../signer.js';
 import type { TokenSet } from './token-set.js';
 
 /** A key that signs access tokens: the signer's key and its pre-encoded JWS header. */
@@ -38,20 +38,28 @@ export interface MintedParts {
   retryBox: Uint8Array | null;
 }
 
+/** What {@link mintParts} works from: a job in the string form that crosses threads. */
+export interface MintInput {
+  key: MintKey;
+  /** The access token's claims as JSON. */
+  claimsJson: string;
+  /** The token set except the access token, as JSON. */
+  restJson: string;
+  /** The new refresh token to hash; `null` when there is none. */
+  refreshToken: string | null;
+  /** The credential presented for the refresh, which keys the retry box; `null` at sign-in. */
+  presentedToken: string | null;
+  boxAad: string;
+  pepper: Buffer;
+}
+
 /**
- * Signs the access token (claims as JSON), hashes the new refresh token under the pepper, and
- * seals the whole answer (`{accessToken, ...rest}`, with `restJson` the rest as JSON) into the
- * retry box. These are the CPU-heavy steps of a refresh and need nothing from the store.
+ * Signs the access token, hashes the new refresh token under the pepper, and seals the whole
+ * answer (`{accessToken, ...rest}`) into the retry box. These are the CPU-heavy steps of a
+ * refresh and need nothing from the store.
  */
-export function mintParts(
-  key: MintKey,
-  claimsJson: string,
-  restJson: string,
-  refreshToken: string | null,
-  presentedToken: string | null,
-  boxAad: string,
-  pepper: Buffer,
-): MintedParts {
+export function mintParts(input: MintInput): MintedParts {
+  const { key, claimsJson, restJson, refreshToken, presentedToken, boxAad, pepper } = input;
   const signingInput = `${key.encodedHeader}.${Buffer.from(claimsJson).toString('base64url')}`;
   const accessToken = `${signingInput}.${signNow(key, Buffer.from(signingInput)).toString('base64url')}`;
   // The same bytes as JSON.stringify({ accessToken, ...rest }), without parsing `restJson`.
@@ -66,22 +74,31 @@ export function mintParts(
   };
 }
 
-/** Finishes a token set on the calling thread (see {@link mintParts}). */
-export function mintNow(job: MintJob, pepper: Buffer): Minted {
-  const parts = mintParts(
-    job.key,
-    JSON.stringify(job.claims),
-    JSON.stringify(job.tokens),
-    job.tokens.refreshToken,
-    job.presentedToken,
-    job.boxAad,
+/** A job in the string form that crosses threads (the claims and the rest as JSON). */
+export function mintInput(job: MintJob, pepper: Buffer): MintInput {
+  return {
+    key: job.key,
+    claimsJson: JSON.stringify(job.claims),
+    restJson: JSON.stringify(job.tokens),
+    refreshToken: job.tokens.refreshToken,
+    presentedToken: job.presentedToken,
+    boxAad: job.boxAad,
     pepper,
-  );
+  };
+}
+
+/** The token set of a job, from what minting made of it: the one place a set is assembled. */
+export function assembleMinted(job: MintJob, parts: MintedParts): Minted {
   return {
     tokens: { accessToken: parts.accessToken, ...job.tokens },
     refreshTokenHash: parts.refreshTokenHash,
     retryBox: parts.retryBox,
   };
+}
+
+/** Finishes a token set on the calling thread (see {@link mintParts}). */
+export function mintNow(job: MintJob, pepper: Buffer): Minted {
+  return assembleMinted(job, mintParts(mintInput(job, pepper)));
 }
 
 /**

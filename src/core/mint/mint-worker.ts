@@ -31,7 +31,15 @@ parentPort?.on('message', ({ batch, keys: added, jobs }: MintBatch) => {
       parts: jobs.map(([kid, claims, rest, refreshToken, presented, aad]) => {
         const key = keys.get(kid);
         if (key === undefined) throw new Error(`unknown key ${kid}`);
-        return mintParts(key, claims, rest, refreshToken, presented, aad, pepper);
+        return mintParts({
+          key,
+          claimsJson: claims,
+          restJson: rest,
+          refreshToken,
+          presentedToken: presented,
+          boxAad: aad,
+          pepper,
+        });
       }),
     };
   } catch (error) {

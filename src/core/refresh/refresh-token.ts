@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { randomBytesFast } from './random-id.js';
+import { randomBytesFast } from '../random-id.js';
 
 /** Prefix of every refresh token, so that scanners and people recognise one. */
 export const REFRESH_TOKEN_PREFIX = 'rt_';

@@ -1,11 +1,12 @@
 import { Worker } from 'node:worker_threads';
-import { BatonError } from './errors.js';
+import { BatonError } from '../errors.js';
 import {
+  assembleMinted,
+  mintInput,
   mintNow,
   type MintJob,
   type MintKey,
   type Minted,
-  type MintedParts,
   type Minter,
 } from './mint.js';
 import type { MintBatch, MintReply, MintWireJob } from './mint-worker.js';
@@ -75,13 +76,11 @@ export function createThreadedMinter(pepper: Buffer): Minter {
       for (const entry of pending) entry.reject(error);
       return;
     }
-    pending.forEach(({ job, resolve }, i) => {
-      const parts = reply.parts[i] as MintedParts;
-      resolve({
-        tokens: { accessToken: parts.accessToken, ...job.tokens },
-        refreshTokenHash: parts.refreshTokenHash,
-        retryBox: parts.retryBox,
-      });
+    pending.forEach(({ job, resolve, reject }, i) => {
+      const parts = reply.parts[i];
+      if (parts === undefined)
+        reject(new BatonError('ERR_INTERNAL', 'minting failed', { detail: 'answer missing' }));
+      else resolve(assembleMinted(job, parts));
     });
   });
   worker.on('error', fallBack);
@@ -105,14 +104,17 @@ export function createThreadedMinter(pepper: Buffer): Minter {
     }
     const batch = nextBatch++;
     inflight.set(batch, pending);
-    const jobs = pending.map(({ job }): MintWireJob => [
-      job.key.kid,
-      JSON.stringify(job.claims),
-      JSON.stringify(job.tokens),
-      job.tokens.refreshToken,
-      job.presentedToken,
-      job.boxAad,
-    ]);
+    const jobs = pending.map(({ job }): MintWireJob => {
+      const input = mintInput(job, pepper);
+      return [
+        job.key.kid,
+        input.claimsJson,
+        input.restJson,
+        input.refreshToken,
+        input.presentedToken,
+        input.boxAad,
+      ];
+    });
     const message: MintBatch = { batch, keys, jobs };
     // Keep the process alive while answers are owed.
     worker.ref();

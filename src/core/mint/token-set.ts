@@ -1,7 +1,8 @@
-import type { ServiceContext } from './context.js';
+import type { ServiceContext } from '../context.js';
+import { BatonError } from '../errors.js';
 import type { Minted } from './mint.js';
-import { randomId } from './random-id.js';
-import type { ClientRecord, SessionRecord } from './records.js';
+import { randomId } from '../random-id.js';
+import type { ClientRecord, SessionRecord } from '../records.js';
 
 /** What a sign-in or a refresh hands to the client; each face renders it in its own format. */
 export interface TokenSet {
@@ -25,20 +26,55 @@ export interface TokenSet {
 }
 
 /** Parameters of {@link issueTokenSet}. */
-export interface IssueTokenSetParams {
+interface IssueTokenSetParams {
   generation: number;
   scope: string;
   refreshToken: string | null;
   now: number;
-  /** The refresh token presented for this refresh, which keys its retry box; `null` at sign-in. */
+  /** The credential presented for this refresh, which keys its retry box; `null` at sign-in. */
   presentedToken: string | null;
 }
+
+/** The first tokens of a session: a new refresh token, and no retry box (nothing was presented). */
+export async function issueFirstTokens(
+  ctx: ServiceContext,
+  session: SessionRecord,
+  client: ClientRecord,
+  params: { scope: string; refreshToken: string; now: number },
+): Promise<{ tokens: TokenSet; refreshTokenHash: string }> {
+  const minted = await issueTokenSet(ctx, session, client, {
+    ...params,
+    generation: 0,
+    presentedToken: null,
+  });
+  if (minted.refreshTokenHash === null) throw mintedWrong('no refresh-token hash');
+  return { tokens: minted.tokens, refreshTokenHash: minted.refreshTokenHash };
+}
+
+/** The answer of a refresh, sealed into a retry box under the presented credential. */
+export async function issueRefreshAnswer(
+  ctx: ServiceContext,
+  session: SessionRecord,
+  client: ClientRecord,
+  params: IssueTokenSetParams & { presentedToken: string },
+): Promise<{ tokens: TokenSet; refreshTokenHash: string | null; retryBox: Uint8Array }> {
+  const minted = await issueTokenSet(ctx, session, client, params);
+  if (minted.retryBox === null) throw mintedWrong('no retry box');
+  return {
+    tokens: minted.tokens,
+    refreshTokenHash: minted.refreshTokenHash,
+    retryBox: minted.retryBox,
+  };
+}
+
+const mintedWrong = (detail: string): BatonError =>
+  new BatonError('ERR_INTERNAL', 'the tokens could not be minted', { detail });
 
 /**
  * Decides the token set of `session` at `generation` and has it minted (signed, hashed, sealed;
  * see `mintNow`). The access token never outlives the session.
  */
-export async function issueTokenSet(
+async function issueTokenSet(
   ctx: ServiceContext,
   session: SessionRecord,
   client: ClientRecord,
