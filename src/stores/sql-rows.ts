@@ -1,7 +1,9 @@
 import {
   REVOCATION_EVENT_TYPES,
   type ClientRecord,
+  type RefreshTokenRecord,
   type RevocationRecord,
+  type RevokedSession,
   type SecurityEvent,
   type SessionRecord,
   type SigningKeyRecord,
@@ -165,3 +167,29 @@ export const initialEndOf = (session: SessionRecord): number =>
 
 /** The event types whose rows {@link toRevocations} reads, as an SQL list. */
 export const REVOCATION_TYPES_SQL = REVOCATION_EVENT_TYPES.map((type) => `'${type}'`).join(', ');
+
+/** A session row joined with one of its refresh tokens (the refresh lookup). */
+export type FoundTokenRow = SessionRow & { token_generation: number; token_created_at: number };
+
+/** The token and session of a {@link FoundTokenRow}; `hash` is the one looked up. */
+export function toFoundToken(
+  row: FoundTokenRow,
+  hash: string,
+): { token: RefreshTokenRecord; session: SessionRecord } {
+  return {
+    token: {
+      hash,
+      sessionId: row.id,
+      generation: row.token_generation,
+      createdAt: row.token_created_at,
+    },
+    session: toSession(row),
+  };
+}
+
+/** The sessions a bulk revocation returned, ordered by id. */
+export function toRevokedSessions(rows: readonly RevokedRow[]): RevokedSession[] {
+  return rows
+    .map((row) => ({ id: row.id, subject: row.subject, clientId: row.client_id }))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+}
