@@ -1,4 +1,4 @@
-import { renderIssuedSession } from '../../http/faces/admin.js';
+import { renderIssuedSession } from '../../http/faces/admin-schemas.js';
 import type { BatonConfig } from '../config.js';
 import { UsageError } from '../usage-error.js';
 import { withService } from '../open-service.js';
