@@ -17,8 +17,7 @@ function codeOf(error: unknown): VerifierErrorCode {
       : 'malformed';
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported)
-    return 'wrong_algorithm';
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'wrong_algorithm';
   return 'malformed';
 }
 
