@@ -1,11 +1,11 @@
-import { jwtVerify, type JWTHeaderParameters } from 'jose';
+import { jwtVerify, type CryptoKey, type JWTHeaderParameters } from 'jose';
 import { readBearerToken, MAX_TOKEN_CHARS } from './bearer-token.js';
 import { checkClaims, REQUIRED_CLAIMS, type AccessTokenClaims } from './claims.js';
 import { createDiscovery } from './discovery.js';
 import { createGenerationTracker } from './generation-tracker.js';
 import { createIntrospection, type IntrospectionStatus } from './introspection.js';
 import { toVerifierError } from './jose-error-code.js';
-import { createJwksCache, type JwksStatus } from './jwks-cache.js';
+import { createJwksCache, type JwksStatus, type TrustedKey } from './jwks-cache.js';
 import { resolveVerifierOptions, type VerifierOptions } from './options.js';
 import { createRevocationFeed, type RevocationFeedStatus } from './revocation-feed.js';
 import { VerifierError } from './verifier-error.js';
@@ -70,16 +70,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
     requiredClaims: REQUIRED_CLAIMS,
   };
 
-  async function keyFor(header: JWTHeaderParameters) {
-    if (typeof header.kid !== 'string')
-      throw new VerifierError('unknown_key', { detail: 'the token has no kid' });
-    const key = await jwks.find(header.kid);
+  function pinned(header: JWTHeaderParameters, key: TrustedKey | undefined): CryptoKey {
     if (key === undefined)
       throw new VerifierError('unknown_key', { detail: 'kid not in the JWKS' });
     // jose has checked `alg` against the accepted list; here it is pinned to the key's own.
     if (key.alg !== header.alg)
       throw new VerifierError('wrong_algorithm', { detail: 'alg is not the key’s own' });
     return key.key;
+  }
+
+  function keyFor(header: JWTHeaderParameters): CryptoKey | Promise<CryptoKey> {
+    if (typeof header.kid !== 'string')
+      throw new VerifierError('unknown_key', { detail: 'the token has no kid' });
+    // The common case, a cached key of a fresh JWKS, is answered without a promise.
+    const cached = jwks.peek(header.kid);
+    if (cached !== undefined) return pinned(header, cached);
+    return jwks.find(header.kid).then((key) => pinned(header, key));
   }
 
   async function verify(token: string): Promise<AccessTokenClaims> {
@@ -98,7 +104,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw toVerifierError(error);
     }
     if (feed !== null) {
-      await feed.check(claims);
+      // Only the verifications before the first poll has settled get a promise to wait on.
+      const first = feed.check(claims);
+      if (first !== undefined) await first;
       generations?.check(claims);
     } else if (introspection !== null) {
       await introspection.check(token, claims);

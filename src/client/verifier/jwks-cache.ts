@@ -29,6 +29,8 @@ export interface JwksCache {
    * the last good one is older than `jwksMaxStale`.
    */
   find(kid: string): Promise<TrustedKey | undefined>;
+  /** The key for `kid` when it is cached and the JWKS is fresh; else `undefined` (use find). */
+  peek(kid: string): TrustedKey | undefined;
   /** Fetches the JWKS now unless a fetch is under way or one was tried within the cooldown. */
   load(): Promise<void>;
   status(): JwksStatus;
@@ -153,6 +155,11 @@ export function createJwksCache(options: ResolvedVerifierOptions, discovery: Dis
       const hit = current.get(kid);
       if (hit !== undefined) return hit;
       await load();
+      return keys?.get(kid);
+    },
+    peek(kid) {
+      if (fetchedAt === undefined || clock.now() - fetchedAt > options.jwksMaxAgeMs)
+        return undefined;
       return keys?.get(kid);
     },
     load,
