@@ -118,6 +118,15 @@ describe('fastifyVerifier', () => {
     expect(response.headers['www-authenticate']).toContain('error="invalid_request"');
   });
 
+  it('answers 401 to a request for an unknown route without a token, hiding which routes exist', async () => {
+    const response = await app.inject({ url: '/no-such-route' });
+    expect(response.statusCode).toBe(401);
+    const { accessToken } = await mintSession(server.url);
+    expect(
+      (await app.inject({ url: '/no-such-route', headers: bearer(accessToken) })).statusCode,
+    ).toBe(404);
+  });
+
   it('serves a route that opted out without a token, with null claims', async () => {
     const response = await app.inject({ url: '/healthz' });
     expect(response.statusCode).toBe(200);
