@@ -68,7 +68,7 @@ export function createDiscovery(options: ResolvedVerifierOptions): Discovery {
       jwksUri,
       revocationsUri:
         configured.revocationsUri ??
-        stringField(metadata, 'revocation_list_endpoint') ??
+        stringField(metadata, 'baton_revocation_list_endpoint') ??
         `${base}/oauth/revocations`,
       introspectionUri:
         configured.introspectionUri ??

@@ -11,6 +11,9 @@ import { VerifierError } from './verifier-error.js';
  */
 const SESSION_ENTRY_TTL = 86_400;
 
+/** Pages read in one poll at most, so one poll cannot run on without end. */
+const MAX_PAGES_PER_POLL = 20;
+
 /** What {@link RevocationFeed.status} reports. */
 export interface RevocationFeedStatus {
   /** Epoch seconds at which the last successful poll was sent; `null` before the first. */
@@ -90,15 +93,28 @@ export function createRevocationFeed(
       if (revokedAt + SESSION_ENTRY_TTL < horizon) sessions.delete(sid);
   }
 
-  async function pollOnce(): Promise<void> {
-    const sentAt = clock.now();
-    const { revocationsUri } = await discovery.endpoints();
+  /** Fetches one page after `cursor`; true when the cursor moved on (more may follow). */
+  async function fetchPage(revocationsUri: string): Promise<boolean> {
     const url = new URL(revocationsUri);
     if (cursor !== undefined) url.searchParams.set('after', cursor);
     const page = parsePage(await fetchJson(options, url.href, { authorization }));
     for (const { sid, revokedAt } of page.sessions) sessions.set(sid, revokedAt);
     for (const { jti, exp } of page.jtis) jtis.set(jti, exp);
+    // The cursor is opaque: before the first answer, "moved" can only mean "held something".
+    const moved =
+      cursor === undefined ? page.sessions.length + page.jtis.length > 0 : page.cursor !== cursor;
     cursor = page.cursor;
+    return moved;
+  }
+
+  async function pollOnce(): Promise<void> {
+    const sentAt = clock.now();
+    const { revocationsUri } = await discovery.endpoints();
+    // Baton answers in pages and holds its cursor back behind the newest revocations: follow
+    // the cursor while it moves, so a burst is read at once rather than a page per interval.
+    for (let page = 0; page < MAX_PAGES_PER_POLL; page++) {
+      if (!(await fetchPage(revocationsUri))) break;
+    }
     fetchedAt = sentAt;
     prune(clock.now() / 1000);
   }
