@@ -153,15 +153,28 @@ describe('credentials', () => {
   });
 
   it('form-encodes the client id and secret inside HTTP Basic (RFC 6749 §2.3.1)', async () => {
+    // "~" is form-encoded as %7E: Baton only finds the client if it decodes what was sent.
+    await admin(server.url, 'POST', '/admin/clients', { id: 'web-2', audience: 'api~2' });
     const created = await admin(server.url, 'POST', '/admin/clients', {
       id: 'api~2',
       confidential: true,
     });
     const secret = (created.json as { clientSecret: string }).clientSecret;
-    const verifier = verifierFor({ credentials: { clientId: 'api~2', clientSecret: secret } });
-    await expect(verifier.verify((await mint()).accessToken)).resolves.toMatchObject({
-      sub: 'alice',
+    const verifier = verifierFor({
+      audience: 'api~2',
+      credentials: { clientId: 'api~2', clientSecret: secret },
     });
+    const { accessToken } = await mintSession(server.url, { subject: 'erin', clientId: 'web-2' });
+    await expect(verifier.verify(accessToken)).resolves.toMatchObject({ sub: 'erin' });
+  });
+
+  it('sees only the tokens of its own audience: another API’s token is inactive for it', async () => {
+    await admin(server.url, 'POST', '/admin/clients', { id: 'web-3', audience: 'billing-api' });
+    const { accessToken } = await mintSession(server.url, { subject: 'frank', clientId: 'web-3' });
+    // The audience check passes (the verifier accepts billing-api), but Baton tells this client
+    // nothing about a token that is not its own.
+    const verifier = verifierFor({ audience: ['billing-api', AUDIENCE] });
+    expect(await codeOf(verifier.verify(accessToken))).toBe('revoked');
   });
 
   it('refuses with unavailable when Baton refuses the credentials, and leaks no secret', async () => {
