@@ -28,7 +28,9 @@ export async function fetchJson(
   const init: RequestInit = {
     method: request.method ?? 'GET',
     headers,
-    redirect: 'error',
+    // A redirect is not followed (it would carry the credentials elsewhere) but answered as a
+    // failure: 'manual' does that in every runtime, where some lack 'error'.
+    redirect: 'manual',
     signal: AbortSignal.timeout(options.timeoutMs),
   };
   if (request.form !== undefined) {
