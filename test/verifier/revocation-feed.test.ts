@@ -181,6 +181,29 @@ describe('the revocation feed', () => {
   });
 });
 
+describe('a burst of revocations', () => {
+  it('is read whole by the first poll, past Baton’s page size', async () => {
+    const other = await startServer();
+    const count = 1005; // Baton answers at most 1000 revocations at a time
+    for (let i = 0; i < count; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, count - i) }, () =>
+          mintSession(other.url, { subject: 'grace' }),
+        ),
+      );
+    }
+    const out = await admin(other.url, 'DELETE', '/admin/subjects/grace/sessions');
+    expect(out.json).toEqual({ revoked: count });
+    const verifier = verifierFor(
+      { credentials: { adminToken: ADMIN_TOKEN }, audience: other.url },
+      other,
+    );
+    const probe = await mintSession(other.url, { subject: 'heidi' });
+    await verifier.verify(probe.accessToken);
+    expect(verifier.status().feed).toMatchObject({ polls: 1, sessions: count });
+  }, 120_000);
+});
+
 describe('an outage of the revocation list', () => {
   it('keeps the last list until revocationMaxAge, then refuses every token as unavailable', async () => {
     const other = await startServer();
