@@ -20,23 +20,11 @@ export interface AccessTokenClaims extends JWTPayload {
   gen: number;
 }
 
-/** Claims jose must find before the types are checked here. */
-export const REQUIRED_CLAIMS = [
-  'iss',
-  'sub',
-  'aud',
-  'exp',
-  'iat',
-  'jti',
-  'sid',
-  'client_id',
-  'gen',
-];
-
 const STRING_CLAIMS = ['sub', 'jti', 'sid', 'client_id'] as const;
 
 /**
- * Checks what jose leaves to the caller: the types of Baton's claims, and an `iat` in the
+ * Checks what jose leaves to the caller (it requires `iss` and `aud`, and checks `exp` and
+ * `nbf` only when present): the presence and types of Baton's other claims, and an `iat` in the
  * future (beyond `leeway` seconds of `now`, epoch seconds) as `not_yet_valid`.
  */
 export function checkClaims(payload: JWTPayload, now: number, leeway: number): AccessTokenClaims {
@@ -45,7 +33,9 @@ export function checkClaims(payload: JWTPayload, now: number, leeway: number): A
     if (typeof value !== 'string' || value === '')
       throw new VerifierError('malformed', { detail: `claim ${name} is not a string` });
   }
-  const { gen, scope, iat } = payload;
+  const { gen, scope, iat, exp } = payload;
+  if (typeof exp !== 'number')
+    throw new VerifierError('malformed', { detail: 'claim exp is missing' });
   if (typeof gen !== 'number' || !Number.isSafeInteger(gen) || gen < 0)
     throw new VerifierError('malformed', { detail: 'claim gen is not a generation' });
   if (scope !== undefined && typeof scope !== 'string')

@@ -1,6 +1,6 @@
 import { jwtVerify, type CryptoKey, type JWTHeaderParameters } from 'jose';
 import { readBearerToken, MAX_TOKEN_CHARS } from './bearer-token.js';
-import { checkClaims, REQUIRED_CLAIMS, type AccessTokenClaims } from './claims.js';
+import { checkClaims, type AccessTokenClaims } from './claims.js';
 import { createDiscovery } from './discovery.js';
 import { createGenerationTracker } from './generation-tracker.js';
 import { createIntrospection, type IntrospectionStatus } from './introspection.js';
@@ -67,7 +67,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
     algorithms: [...resolved.algorithms],
     typ: 'at+jwt', // jose also accepts application/at+jwt (RFC 9068 §4)
     clockTolerance: resolved.leeway,
-    requiredClaims: REQUIRED_CLAIMS,
   };
 
   function pinned(header: JWTHeaderParameters, key: TrustedKey | undefined): CryptoKey {
