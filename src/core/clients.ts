@@ -11,6 +11,9 @@ import { revokeSessions } from './revoke.js';
 import type { ClientRecord } from './records.js';
 import { recordEvent, securityEvent } from './record-event.js';
 
+/** How a `client.deleted` event's detail names the removed client's audience. */
+export const AUDIENCE_NOTE = '; audience ';
+
 /** Id of the client that always exists. */
 export const DEFAULT_CLIENT_ID = 'default';
 
@@ -219,8 +222,8 @@ export async function deleteClient(
 ): Promise<{ revokedSessions: number }> {
   if (id === DEFAULT_CLIENT_ID)
     throw new BatonError('ERR_CONFLICT', 'the default client cannot be removed');
-  if ((await ctx.store.getClient(id)) === undefined)
-    throw new BatonError('ERR_NOT_FOUND', `no client ${id}`);
+  const client = await ctx.store.getClient(id);
+  if (client === undefined) throw new BatonError('ERR_NOT_FOUND', `no client ${id}`);
   const revokedSessions = await revokeSessions(ctx, { clientId: id }, 'client_deleted');
   await ctx.store.deleteClient(id);
   ctx.clients.invalidate(id);
@@ -229,7 +232,9 @@ export async function deleteClient(
     ctx,
     securityEvent('client.deleted', ctx.clock.now(), {
       clientId: id,
-      detail: `${revokedSessions} sessions revoked`,
+      // The audience is kept so that the revocation list still shows the revoked sessions to
+      // the resource server whose client was their audience (see revocation-list.ts).
+      detail: `${revokedSessions} sessions revoked${client.audience === null ? '' : `${AUDIENCE_NOTE}${client.audience}`}`,
     }),
   );
   return { revokedSessions };

@@ -1,4 +1,4 @@
-import type { ClientIdentity } from './clients.js';
+import { AUDIENCE_NOTE, type ClientIdentity } from './clients.js';
 import { MAX_ACCESS_TTL } from './config.js';
 import type { ServiceContext } from './context.js';
 import { BatonError } from './errors.js';
@@ -27,6 +27,30 @@ export interface RevocationList {
 export type RevocationListCaller = 'admin' | ClientIdentity;
 
 /**
+ * The clients whose sessions `callerId` may see: itself, the clients whose audience it is, and
+ * those that were until they were removed within the list's window (their sessions were revoked
+ * by the removal, and their tokens still name the caller as audience until they expire).
+ */
+async function audienceClients(
+  ctx: ServiceContext,
+  callerId: string,
+  now: number,
+): Promise<string[]> {
+  const current = (await ctx.store.listClients()).filter((c) => c.audience === callerId);
+  const removed = await ctx.store.listEvents({
+    type: 'client.deleted',
+    since: now - MAX_ACCESS_TTL,
+    limit: REVOCATION_PAGE,
+  });
+  const wasAudience = removed.flatMap((event) =>
+    event.clientId !== null && event.detail?.endsWith(`${AUDIENCE_NOTE}${callerId}`) === true
+      ? [event.clientId]
+      : [],
+  );
+  return [callerId, ...current.map((client) => client.id), ...wasAudience];
+}
+
+/**
  * The revocations after `after` (a cursor of an earlier answer; from the start when absent),
  * kept as long as an access token can live. A client sees revocations of its own sessions and
  * of sessions whose access tokens name it as audience. The same revocation may be listed by more
@@ -42,10 +66,7 @@ export async function listRevocations(
   const afterId = after === undefined ? 0 : Number(after);
   const now = ctx.clock.now();
   let clientIds: string[] | undefined;
-  if (caller !== 'admin') {
-    const audienceOf = (await ctx.store.listClients()).filter((c) => c.audience === caller.id);
-    clientIds = [caller.id, ...audienceOf.map((client) => client.id)];
-  }
+  if (caller !== 'admin') clientIds = await audienceClients(ctx, caller.id, now);
   const rows = await ctx.store.listRevocations({
     afterId,
     since: now - MAX_ACCESS_TTL,

@@ -800,6 +800,15 @@ describe('GET /oauth/revocations', () => {
     expect(answer).toMatchObject({ sessions: [{ sid: mine.sessionId }], jtis: [] });
   });
 
+  it("still shows its audience the sessions a client's removal revoked", async () => {
+    const secret = await confidentialClient();
+    await service.createClient({ id: 'web', audience: 'api' });
+    const issued = await service.issueSession({ subject: 'a', clientId: 'web' });
+    await service.deleteClient('web');
+    const answer = json(await list(undefined, { authorization: basic('api', secret) }));
+    expect(answer).toMatchObject({ sessions: [{ sid: issued.sessionId }] });
+  });
+
   it('needs a confidential client or the admin token, and a well-formed cursor', async () => {
     expectOAuthError(await list(), 401, 'invalid_client', 'invalid_client');
     await service.createClient({ id: 'spa' });
