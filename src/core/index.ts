@@ -55,7 +55,7 @@ export {
   type SecurityEventType,
   type SessionEventTemplate,
 } from './security-events.js';
-export type { SessionStatus } from './session-status.js';
+export { sessionEndOf, type SessionStatus } from './session-status.js';
 export type { SessionView } from './session-view.js';
 export type {
   EventQuery,

@@ -8,6 +8,13 @@ export type SessionStatus = 'active' | 'revoked' | 'expired' | 'idle';
 export const idleEndOf = (session: SessionRecord): number => session.lastActiveAt + session.idleTtl;
 
 /**
+ * When a session ends if nothing changes (epoch seconds): at its revocation, or at the earlier of
+ * its absolute end and its idle end.
+ */
+export const sessionEndOf = (session: SessionRecord): number =>
+  session.revokedAt ?? Math.min(session.expiresAt, idleEndOf(session));
+
+/**
  * The one liveness rule: a session is revoked, past its absolute expiry, idle (no refresh for
  * `idleTtl` seconds), or active, at `now` (epoch seconds).
  */

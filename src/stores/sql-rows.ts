@@ -1,5 +1,6 @@
 import {
   REVOCATION_EVENT_TYPES,
+  sessionEndOf,
   type ClientRecord,
   type RefreshTokenRecord,
   type RevocationRecord,
@@ -162,8 +163,7 @@ export function toRevocations(rows: readonly RevocationRow[]): RevocationRecord[
 }
 
 /** A session's initial `ends_at`: revoked, or the earlier of its absolute and idle ends. */
-export const initialEndOf = (session: SessionRecord): number =>
-  session.revokedAt ?? Math.min(session.expiresAt, session.lastActiveAt + session.idleTtl);
+export const initialEndOf = sessionEndOf;
 
 /** The event types whose rows {@link toRevocations} reads, as an SQL list. */
 export const REVOCATION_TYPES_SQL = REVOCATION_EVENT_TYPES.map((type) => `'${type}'`).join(', ');

@@ -1,6 +1,6 @@
 import {
-  BatonError,
   REVOCATION_EVENT_TYPES,
+  sessionEndOf,
   type ClientRecord,
   type EventQuery,
   type NewSecurityEvent,
@@ -17,21 +17,7 @@ import {
   type SweepCutoffs,
   type SweepResult,
 } from '../../core/index.js';
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const item of Object.values(value)) deepFreeze(item);
-  }
-  return value;
-}
-
-// Claims never change after sign-in: they are copied and frozen once, then shared. The rest of
-// the record is copied on the way in and out, like rows of a real database.
-const copySession = (session: SessionRecord): SessionRecord => ({ ...session });
-
-const endOf = (session: SessionRecord): number =>
-  session.revokedAt ?? Math.min(session.expiresAt, session.lastActiveAt + session.idleTtl);
+import { copySession, deepFreeze, refuseAfterClose } from './memory-helpers.js';
 
 /**
  * A store in process memory, for tests and throw-away runs. Every method runs to completion
@@ -262,7 +248,7 @@ export function createMemoryStore(): Store {
       const result: SweepResult = { sessions: 0, revokedAccessTokens: 0, events: 0, keys: 0 };
       for (const session of sessions.values()) {
         if (result.sessions >= cutoffs.limit) break;
-        if (endOf(session) >= cutoffs.sessionsEndedBefore) continue;
+        if (sessionEndOf(session) >= cutoffs.sessionsEndedBefore) continue;
         for (const hash of tokensBySession.get(session.id) ?? []) tokens.delete(hash);
         tokensBySession.delete(session.id);
         retryBoxes.delete(session.id);
@@ -294,20 +280,5 @@ export function createMemoryStore(): Store {
       return result;
     },
   };
-  // Like a real database, a closed store refuses every call.
-  return Object.fromEntries(
-    Object.entries(store).map(([name, value]) => [
-      name,
-      typeof value !== 'function' || name === 'close'
-        ? value
-        : (...args: unknown[]) =>
-            closed
-              ? Promise.reject(
-                  new BatonError('ERR_STORE_UNAVAILABLE', 'the store is unavailable', {
-                    detail: 'closed',
-                  }),
-                )
-              : (value as (...a: unknown[]) => Promise<unknown>).apply(store, args),
-    ]),
-  ) as unknown as Store;
+  return refuseAfterClose(store, () => closed);
 }
