@@ -1,5 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 /** Imports a layer may not make: `cli → http → core ← stores`; `client` stands alone. */
@@ -50,6 +52,42 @@ export default tseslint.config(
       ],
       '@typescript-eslint/consistent-type-imports': 'error',
       eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    // With type information: promises are awaited or handled, never passed where a callback's
+    // result is ignored, and a switch over a union names every member.
+    files: ['src/**/*.ts', 'src/**/*.tsx'],
+    languageOptions: { parserOptions: { projectService: true } },
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createTypeScriptImportResolver()],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
+      'import-x/extensions': ['.ts', '.tsx', '.js'],
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+      // Modules that import each other load in an order that depends on who came first.
+      'import-x/no-cycle': 'error',
+    },
+  },
+  {
+    // Events are appended in one place, so that each is also published (record-event.ts).
+    files: ['src/core/**/*.ts'],
+    ignores: ['src/core/record-event.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[property.name='appendEvent']",
+          message: 'record events with recordEvent (src/core/record-event.ts)',
+        },
+      ],
     },
   },
   {

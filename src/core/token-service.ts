@@ -7,7 +7,6 @@ import { guardGuessable } from './failure-limits.js';
 import {
   authenticateClient,
   createClient,
-  deleteClient,
   describeClient,
   ensureDefaultClient,
   type ClientCredentials,
@@ -26,6 +25,7 @@ import { createEventHub, silentEventSink, type EventSink } from './events.js';
 import { introspect, type Introspection, type IntrospectionCaller } from './introspect.js';
 import { isOriginAllowed } from './origins.js';
 import { issueSession, type IssueSessionInput } from './issue-session.js';
+import { deleteClient } from './delete-client.js';
 import { createKeyring, KEY_RETENTION_TTL } from './keyring.js';
 import { createMemoryRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { refresh, type RefreshRequest } from './refresh/refresh.js';

@@ -178,7 +178,8 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
-    parseJson(request, body as string, (error, parsed) => {
+    // Fastify's parser answers through `done`; what it returns is of no use here.
+    void parseJson(request, body as string, (error, parsed) => {
       if (error !== null) return done(error, undefined);
       // `\ud800` is valid JSON but not text: it would be stored and read back as U+FFFD.
       if (!isWellFormedDeep(parsed)) {

@@ -1,4 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestAsyncHookHandler,
+} from 'fastify';
 import { BatonError, isDialectName, type TokenService } from '../core/index.js';
 import type { ErrorRenderer } from './errors.js';
 
@@ -51,7 +56,7 @@ function refused(): BatonError {
 export function installCors(app: FastifyInstance, service: TokenService): () => void {
   const routes: CorsRoute[] = [];
 
-  const check: onRequestHookHandler = async (request: FastifyRequest, reply: FastifyReply) => {
+  const check: onRequestAsyncHookHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('vary', 'Origin');
     const origin = request.headers.origin;
     if (origin === undefined) return;

@@ -73,6 +73,8 @@ export function toBatonError(error: unknown): BatonError {
       return new BatonError('ERR_INVALID_REQUEST', 'the body is not valid JSON', {
         detail: INVALID_JSON,
       });
+    default:
+      break;
   }
   if (fastifyError.validation !== undefined) {
     // Ajv's message names the field and the rule; it never echoes a value.

@@ -156,6 +156,7 @@ export function createRevocationFeed(
       // Only the verifications before the first poll has settled wait for it.
       if (polls === 0) return first.then(() => checkNow(claims));
       checkNow(claims);
+      return undefined;
     },
     status: () => ({
       fetchedAt: fetchedAt === undefined ? null : Math.floor(fetchedAt / 1000),
