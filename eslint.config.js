@@ -31,7 +31,8 @@ const layer = (
           ? [
               {
                 group: packages,
-                message: 'this layer reaches databases and the world only through src/stores and the interfaces of src/core',
+                message:
+                  'this layer reaches databases and the world only through src/stores and the interfaces of src/core',
               },
             ]
           : []),
@@ -99,7 +100,10 @@ export default tseslint.config(
   },
   { files: ['src/stores/**/*.ts'], rules: layer(['http', 'cli', 'client'], [], true) },
   { files: ['src/http/**/*.ts'], rules: layer(['cli', 'stores', 'client'], [], true) },
-  { files: ['src/cli/**/*.ts'], rules: layer(['client'], ['better-sqlite3', 'pg', 'ioredis'], true) },
+  {
+    files: ['src/cli/**/*.ts'],
+    rules: layer(['client'], ['better-sqlite3', 'pg', 'ioredis'], true),
+  },
   {
     files: ['src/client/**/*.ts'],
     rules: {
