@@ -10,6 +10,10 @@ export const SCENARIOS = [
   'http-postgres',
   'http-postgres-2',
   'http-postgres-redis',
+  // The client side: the SDK's overhead and bundle size, the verifier's throughput.
+  'client-overhead',
+  'client-size',
+  'verifier',
 ] as const;
 /** One of {@link SCENARIOS}. */
 export type ScenarioName = (typeof SCENARIOS)[number];

@@ -34,6 +34,7 @@ import {
   serverCommand,
   type ServerCommand,
 } from './server-process.js';
+import { runSdk, SDK_SCENARIOS, type SdkScenario } from './sdk.js';
 import { removeTempDirs } from './temp-dirs.js';
 
 const say = (line: string): void => {
@@ -98,7 +99,9 @@ async function main(): Promise<number> {
 
   const results: ScenarioResult[] = [];
   const profiles: Record<string, { file: string; summary: ProfileSummary }> = {};
-  for (const scenario of options.scenarios) {
+  const isSdk = (name: string): name is SdkScenario =>
+    (SDK_SCENARIOS as readonly string[]).includes(name);
+  for (const scenario of options.scenarios.filter((name) => !isSdk(name))) {
     const store = storeOf(scenario);
     const log = (line: string): void => say(`[${scenario}] ${line}`);
     let result: ScenarioResult;
@@ -163,9 +166,10 @@ async function main(): Promise<number> {
     results.push(result);
   }
 
+  const sdk = await runSdk(options.scenarios.filter(isSdk), say);
   const targets = checkTargets(results);
   const againstBaseline = compareWithBaseline(results);
-  process.stdout.write(`\n${formatTable(results)}\n`);
+  if (results.length > 0) process.stdout.write(`\n${formatTable(results)}\n`);
   for (const comparison of againstBaseline) {
     process.stdout.write(
       `${comparison.scenario} against baseline-postgres (bare Fastify + pg rotation): ` +
@@ -200,6 +204,7 @@ async function main(): Promise<number> {
           : {}),
       },
       results,
+      sdk,
       targets,
       againstBaseline,
       profiles,
