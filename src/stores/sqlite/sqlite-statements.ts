@@ -10,75 +10,89 @@ import {
   type SessionRow,
 } from '../sql-rows.js';
 
+/** Parameters of a statement: a tuple of positional ones, or one object of named ones. */
+type Params<P> = P extends unknown[] ? P : [P];
+
+/**
+ * What the store uses of a prepared statement, under a name of its own (the driver's types
+ * cannot be named in the emitted declarations).
+ */
+export interface Prepared<P extends unknown[] | object, R> {
+  run(...params: Params<P>): Database.RunResult;
+  get(...params: Params<P>): R | undefined;
+  all(...params: Params<P>): R[];
+}
+
 /** Every statement of the SQLite store, prepared once on its connection. */
 export function prepareStatements(db: Database.Database) {
+  const prepare = <P extends unknown[] | object = unknown[], R = unknown>(
+    text: string,
+  ): Prepared<P, R> => db.prepare(text) as unknown as Prepared<P, R>;
   return {
-    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
-    initMeta: db.prepare(
-      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
-    ),
-    setMeta: db.prepare(
+    getMeta: prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    initMeta: prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
+    setMeta: prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     ),
 
-    getClient: db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE id = ?'),
-    listClients: db.prepare<[], ClientRow>('SELECT * FROM clients ORDER BY id'),
-    insertClient: db.prepare(
+    getClient: prepare<[string], ClientRow>('SELECT * FROM clients WHERE id = ?'),
+    listClients: prepare<[], ClientRow>('SELECT * FROM clients ORDER BY id'),
+    insertClient: prepare(
       `INSERT INTO clients (id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, dialects, allowed_origins, created_at)
          VALUES (@id, @secretHash, @accessTtl, @refreshTtl, @idleTtl, @reuseGrace, @rotate, @audience, @dialects, @allowedOrigins, @createdAt)
          ON CONFLICT (id) DO NOTHING`,
     ),
-    replaceClient: db.prepare(
+    replaceClient: prepare(
       `INSERT OR REPLACE INTO clients (id, secret_hash, access_ttl, refresh_ttl, idle_ttl, reuse_grace, rotate, audience, dialects, allowed_origins, created_at)
          VALUES (@id, @secretHash, @accessTtl, @refreshTtl, @idleTtl, @reuseGrace, @rotate, @audience, @dialects, @allowedOrigins, @createdAt)`,
     ),
-    deleteClient: db.prepare('DELETE FROM clients WHERE id = ?'),
+    deleteClient: prepare('DELETE FROM clients WHERE id = ?'),
 
-    insertSession: db.prepare(
+    insertSession: prepare(
       `INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at, idle_ttl, access_ttl, rotate,
            last_active_at, generation, rotated_at_ms, retry_box, revoked_at, revoke_reason, ends_at)
          VALUES (@id, @subject, @clientId, @scope, @claims, @createdAt, @expiresAt, @idleTtl, @accessTtl, @rotate,
            @lastActiveAt, @generation, @rotatedAtMs, @retryBox, @revokedAt, @revokeReason, @endsAt)`,
     ),
-    insertToken: db.prepare(
+    insertToken: prepare(
       'INSERT INTO refresh_tokens (session_id, hash, generation, created_at) VALUES (?, ?, ?, ?)',
     ),
-    carryToken: db.prepare<[number, string, number]>(
+    carryToken: prepare<[number, string, number]>(
       'UPDATE refresh_tokens SET generation = ? WHERE session_id = ? AND generation = ?',
     ),
-    pruneTokens: db.prepare<[string, number]>(
+    pruneTokens: prepare<[string, number]>(
       'DELETE FROM refresh_tokens WHERE session_id = ? AND generation < ?',
     ),
-    getRetryBox: db.prepare<[string, number], { retry_box: Buffer | null }>(
+    getRetryBox: prepare<[string, number], { retry_box: Buffer | null }>(
       'SELECT retry_box FROM sessions WHERE id = ? AND generation = ?',
     ),
-    getSession: db.prepare<[string], SessionRow>(
+    getSession: prepare<[string], SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ?`,
     ),
-    findToken: db.prepare<
+    findToken: prepare<
       [string, Buffer],
       SessionRow & { token_generation: number; token_created_at: number }
     >(
       `SELECT t.generation AS token_generation, t.created_at AS token_created_at, ${SESSION_COLUMNS}
          FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id WHERE s.id = ? AND t.hash = ?`,
     ),
-    rotate: db.prepare(
+    rotate: prepare(
       `UPDATE sessions SET generation = @toGeneration, last_active_at = @at, rotated_at_ms = @atMs, retry_box = @retryBox
          WHERE id = @sessionId AND generation = @fromGeneration AND revoked_at IS NULL
            AND expires_at > @at AND last_active_at + idle_ttl > @at`,
     ),
-    revokeSession: db.prepare(
+    revokeSession: prepare(
       'UPDATE sessions SET revoked_at = ?, revoke_reason = ?, ends_at = ? WHERE id = ? AND revoked_at IS NULL',
     ),
-    revokeBySubject: db.prepare<[number, string, number, string], RevokedRow>(
+    revokeBySubject: prepare<[number, string, number, string], RevokedRow>(
       `UPDATE sessions SET revoked_at = ?, revoke_reason = ?, ends_at = ? WHERE subject = ? AND revoked_at IS NULL
          RETURNING id, subject, client_id`,
     ),
-    revokeByClient: db.prepare<[number, string, number, string], RevokedRow>(
+    revokeByClient: prepare<[number, string, number, string], RevokedRow>(
       `UPDATE sessions SET revoked_at = ?, revoke_reason = ?, ends_at = ? WHERE client_id = ? AND revoked_at IS NULL
          RETURNING id, subject, client_id`,
     ),
-    listRevocations: db.prepare<
+    listRevocations: prepare<
       { afterId: number; since: number; clientIds: string | null; limit: number },
       RevocationRow
     >(
@@ -89,43 +103,41 @@ export function prepareStatements(db: Database.Database) {
            AND (@clientIds IS NULL OR e.client_id IN (SELECT value FROM json_each(@clientIds)))
          ORDER BY e.id LIMIT @limit`,
     ),
-    listAll: db.prepare<[string, number], SessionRow>(
+    listAll: prepare<[string, number], SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id > ? ORDER BY s.id LIMIT ?`,
     ),
-    listBySubject: db.prepare<[string, string, number], SessionRow>(
+    listBySubject: prepare<[string, string, number], SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.subject = ? AND s.id > ? ORDER BY s.id LIMIT ?`,
     ),
-    listByClient: db.prepare<[string, string, number], SessionRow>(
+    listByClient: prepare<[string, string, number], SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.client_id = ? AND s.id > ? ORDER BY s.id LIMIT ?`,
     ),
-    listBySubjectAndClient: db.prepare<[string, string, string, number], SessionRow>(
+    listBySubjectAndClient: prepare<[string, string, string, number], SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.subject = ? AND s.client_id = ? AND s.id > ? ORDER BY s.id LIMIT ?`,
     ),
 
-    revokeJti: db.prepare(
+    revokeJti: prepare(
       'INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING',
     ),
-    isJtiRevoked: db.prepare<[string], { one: number }>(
+    isJtiRevoked: prepare<[string], { one: number }>(
       'SELECT 1 AS one FROM revoked_access_tokens WHERE jti = ?',
     ),
 
-    listKeys: db.prepare<[], KeyRow>(
-      'SELECT * FROM signing_keys ORDER BY created_at DESC, kid DESC',
-    ),
-    countActiveKeys: db.prepare<[], { n: number }>(
+    listKeys: prepare<[], KeyRow>('SELECT * FROM signing_keys ORDER BY created_at DESC, kid DESC'),
+    countActiveKeys: prepare<[], { n: number }>(
       'SELECT COUNT(*) AS n FROM signing_keys WHERE retired_at IS NULL',
     ),
-    retireKeys: db.prepare('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL'),
-    insertKey: db.prepare(
+    retireKeys: prepare('UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL'),
+    insertKey: prepare(
       `INSERT INTO signing_keys (kid, alg, public_jwk, private_key, created_at, retired_at)
          VALUES (@kid, @alg, @publicJwk, @privateKey, @createdAt, NULL)`,
     ),
 
-    appendEvent: db.prepare(
+    appendEvent: prepare(
       `INSERT INTO events (type, at, session_id, subject, client_id, ip, detail)
          VALUES (@type, @at, @sessionId, @subject, @clientId, @ip, @detail)`,
     ),
-    listEvents: db.prepare<
+    listEvents: prepare<
       { type: string | null; since: number | null; afterId: number; limit: number },
       EventRow
     >(
@@ -133,26 +145,26 @@ export function prepareStatements(db: Database.Database) {
          ORDER BY id LIMIT @limit`,
     ),
 
-    sweepCandidates: db.prepare<[number, number], { id: string; end: number }>(
+    sweepCandidates: prepare<[number, number], { id: string; end: number }>(
       `SELECT id, COALESCE(revoked_at, MIN(expires_at, last_active_at + idle_ttl)) AS end
          FROM sessions WHERE ends_at < ? ORDER BY ends_at LIMIT ?`,
     ),
-    moveEnd: db.prepare('UPDATE sessions SET ends_at = ? WHERE id = ?'),
-    countLive: db.prepare<[number, number], { n: number }>(
+    moveEnd: prepare('UPDATE sessions SET ends_at = ? WHERE id = ?'),
+    countLive: prepare<[number, number], { n: number }>(
       `SELECT count(*) AS n FROM sessions
          WHERE revoked_at IS NULL AND expires_at > ? AND last_active_at + idle_ttl > ?`,
     ),
-    deleteTokensOf: db.prepare(
+    deleteTokensOf: prepare(
       'DELETE FROM refresh_tokens WHERE session_id IN (SELECT value FROM json_each(?))',
     ),
-    deleteSessions: db.prepare('DELETE FROM sessions WHERE id IN (SELECT value FROM json_each(?))'),
-    sweepJtis: db.prepare(
+    deleteSessions: prepare('DELETE FROM sessions WHERE id IN (SELECT value FROM json_each(?))'),
+    sweepJtis: prepare(
       'DELETE FROM revoked_access_tokens WHERE jti IN (SELECT jti FROM revoked_access_tokens WHERE expires_at < ? LIMIT ?)',
     ),
-    sweepEvents: db.prepare(
+    sweepEvents: prepare(
       'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)',
     ),
-    sweepKeys: db.prepare(
+    sweepKeys: prepare(
       'DELETE FROM signing_keys WHERE kid IN (SELECT kid FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ? LIMIT ?)',
     ),
   };

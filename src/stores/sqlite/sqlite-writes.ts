@@ -23,9 +23,13 @@ import type { Statements } from './sqlite-statements.js';
  * turn share one (group commit).
  */
 export function createSqliteWrites(db: Database.Database, sql: Statements, file: FileWatch) {
+  // Typed through the driver's exported alias, so that the declarations can name it.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the driver's own constraint
+  const transaction = <F extends (...args: any[]) => unknown>(fn: F): Database.Transaction<F> =>
+    db.transaction(fn);
   const eventParams = (event: NewSecurityEvent): Record<string, unknown> => ({ ...event });
 
-  const createSession = db.transaction((session: SessionRecord, token: RefreshTokenRecord) => {
+  const createSession = transaction((session: SessionRecord, token: RefreshTokenRecord) => {
     sql.insertSession.run({
       ...session,
       claims: JSON.stringify(session.claims),
@@ -58,7 +62,7 @@ export function createSqliteWrites(db: Database.Database, sql: Statements, file:
     return true;
   }
 
-  const rotateBatch = db.transaction((ops: RotateOperation[]): boolean[] => ops.map(rotateOne));
+  const rotateBatch = transaction((ops: RotateOperation[]): boolean[] => ops.map(rotateOne));
 
   // Rotations that arrive in one turn of the event loop commit together: one transaction, one
   // WAL append, for all of them (group commit). Each answer waits for the commit.
@@ -83,7 +87,7 @@ export function createSqliteWrites(db: Database.Database, sql: Statements, file:
     batch.forEach((entry, i) => entry.settle(undefined, results[i]));
   }
 
-  const revokeSession = db.transaction(
+  const revokeSession = transaction(
     (id: string, at: number, reason: string, event?: NewSecurityEvent): boolean => {
       if (sql.revokeSession.run(at, reason, at, id).changes !== 1) return false;
       if (event !== undefined) sql.appendEvent.run(eventParams(event));
@@ -91,7 +95,7 @@ export function createSqliteWrites(db: Database.Database, sql: Statements, file:
     },
   );
 
-  const revokeSessions = db.transaction(
+  const revokeSessions = transaction(
     (filter: SessionFilter, at: number, reason: string, event: SessionEventTemplate) => {
       const rows =
         'subject' in filter
@@ -112,7 +116,7 @@ export function createSqliteWrites(db: Database.Database, sql: Statements, file:
     },
   );
 
-  const revokeAccessToken = db.transaction(
+  const revokeAccessToken = transaction(
     (jti: string, expiresAt: number, event: NewSecurityEvent): boolean => {
       if (sql.revokeJti.run(jti, expiresAt).changes !== 1) return false;
       sql.appendEvent.run(eventParams(event));
@@ -120,12 +124,12 @@ export function createSqliteWrites(db: Database.Database, sql: Statements, file:
     },
   );
 
-  const addFirstKey = db.transaction((key: SigningKeyRecord): boolean => {
+  const addFirstKey = transaction((key: SigningKeyRecord): boolean => {
     if ((sql.countActiveKeys.get()?.n ?? 0) > 0) return false;
     sql.insertKey.run({ ...key });
     return true;
   });
-  const rotateKey = db.transaction((key: SigningKeyRecord): void => {
+  const rotateKey = transaction((key: SigningKeyRecord): void => {
     sql.retireKeys.run(key.createdAt);
     sql.insertKey.run({ ...key });
   });
@@ -139,7 +143,7 @@ export function createSqliteWrites(db: Database.Database, sql: Statements, file:
   // ends_at is a lower bound of a session's end: set at creation and revocation, but not by
   // refreshes (keeping an index current on every rotation costs the hot path two B-tree updates).
   // The sweeper moves the ends_at of sessions that were refreshed since, and deletes the others.
-  const sweep = db.transaction((cutoffs: SweepCutoffs): SweepResult => {
+  const sweep = transaction((cutoffs: SweepCutoffs): SweepResult => {
     const candidates = sql.sweepCandidates.all(cutoffs.sessionsEndedBefore, cutoffs.limit * 4);
     const ended: string[] = [];
     for (const candidate of candidates) {
