@@ -41,19 +41,10 @@ export interface ClientInput {
 }
 
 /** A client as shown to operators: never its secret or secret hash. */
-export interface ClientView {
-  id: string;
+export type ClientView = Omit<ClientRecord, 'secretHash'> & {
+  /** True when the client has a secret and must authenticate. */
   confidential: boolean;
-  accessTtl: number | null;
-  refreshTtl: number | null;
-  idleTtl: number | null;
-  reuseGrace: number | null;
-  rotate: boolean | null;
-  audience: string | null;
-  dialects: string[] | null;
-  allowedOrigins: string[] | null;
-  createdAt: number;
-}
+};
 
 /** Who is calling, as established by client authentication. */
 export interface ClientIdentity {
