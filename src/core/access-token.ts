@@ -52,6 +52,29 @@ export interface VerifyAccessTokenOptions {
 const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'sid', 'client_id', 'gen'];
 
 /**
+ * The claims of a token of Baton's shape, read without checking its signature: only for a
+ * caller that then proves the token genuine another way (its keyed hash matching the session's).
+ */
+export function readUnverifiedClaims(token: string): AccessTokenClaims | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[1] === undefined) return undefined;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const claims = payload as Partial<AccessTokenClaims>;
+  return typeof claims.sid === 'string' &&
+    typeof claims.jti === 'string' &&
+    typeof claims.gen === 'number' &&
+    typeof claims.exp === 'number'
+    ? (claims as AccessTokenClaims)
+    : undefined;
+}
+
+/**
  * Verifies an access token signed by one of the keyring's keys: the algorithm is pinned to the
  * key's own (no `none`, no HS/RS confusion), unknown `kid`s are refused, `typ` must be `at+jwt`.
  * Rejects with `ERR_ACCESS_TOKEN_INVALID`.

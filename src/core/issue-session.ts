@@ -119,20 +119,29 @@ export async function issueSession(
     lastActiveAt: now,
     generation: 0,
     rotatedAtMs: null,
+    accessHash: null,
     revokedAt: null,
     revokeReason: null,
   };
   const refreshToken = generateRefreshToken(ctx.secrets.tokenTagKey, session.id, 0);
-  const { tokens, refreshTokenHash } = await issueFirstTokens(ctx, session, client, {
-    scope,
-    refreshToken,
-    now,
-  });
-  await ctx.store.createSession(session, {
-    hash: refreshTokenHash,
-    sessionId: session.id,
-    generation: 0,
-    createdAt: now,
-  });
+  const { tokens, refreshTokenHash, accessTokenHash } = await issueFirstTokens(
+    ctx,
+    session,
+    client,
+    {
+      scope,
+      refreshToken,
+      now,
+    },
+  );
+  await ctx.store.createSession(
+    { ...session, accessHash: accessTokenHash },
+    {
+      hash: refreshTokenHash,
+      sessionId: session.id,
+      generation: 0,
+      createdAt: now,
+    },
+  );
   return { ...tokens, refreshToken };
 }

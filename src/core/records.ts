@@ -61,6 +61,12 @@ export interface SessionRecord {
    * is measured from it to the millisecond.
    */
   rotatedAtMs: number | null;
+  /**
+   * Keyed hash of the access token of the current generation (`null` for sessions started
+   * before it was kept): a presented token with this hash is that very token, genuine and current,
+   * without a signature check.
+   */
+  accessHash: string | null;
   revokedAt: number | null;
   revokeReason: string | null;
 }

@@ -40,6 +40,13 @@ export function keyedHash(pepper: Buffer, value: string): string {
   return createHmac('sha256', pepper).update(value).digest('base64url');
 }
 
+/** Compares two keyed hashes (base64url, as {@link keyedHash} makes them) in constant time. */
+export function hashesEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'base64url');
+  const right = Buffer.from(b, 'base64url');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
 /** Compares two secret strings in constant time. */
 export function safeEqual(a: string, b: string): boolean {
   // Hashing first makes both sides 32 bytes, so timingSafeEqual never sees unequal lengths.

@@ -44,6 +44,8 @@ export interface RotateOperation {
   at: number;
   /** The same time in epoch milliseconds: the new `rotatedAtMs`. */
   atMs: number;
+  /** Keyed hash of the new generation's access token: the new `accessHash`. */
+  accessHash: string;
   retryBox: Uint8Array;
   tokens: TokenChange;
 }

@@ -27,6 +27,7 @@ export interface SessionRow {
   last_active_at: number;
   generation: number;
   rotated_at_ms: number | null;
+  access_hash: Buffer | Uint8Array | null;
   revoked_at: number | null;
   revoke_reason: string | null;
 }
@@ -74,7 +75,7 @@ export interface EventRow {
 }
 
 export const SESSION_COLUMNS =
-  's.id, s.subject, s.client_id, s.scope, s.claims, s.created_at, s.expires_at, s.idle_ttl, s.access_ttl, s.rotate, s.last_active_at, s.generation, s.rotated_at_ms, s.revoked_at, s.revoke_reason';
+  's.id, s.subject, s.client_id, s.scope, s.claims, s.created_at, s.expires_at, s.idle_ttl, s.access_ttl, s.rotate, s.last_active_at, s.generation, s.rotated_at_ms, s.access_hash, s.revoked_at, s.revoke_reason';
 
 export const toSession = (row: SessionRow): SessionRecord => ({
   id: row.id,
@@ -90,6 +91,7 @@ export const toSession = (row: SessionRow): SessionRecord => ({
   lastActiveAt: row.last_active_at,
   generation: row.generation,
   rotatedAtMs: row.rotated_at_ms,
+  accessHash: row.access_hash === null ? null : Buffer.from(row.access_hash).toString('base64url'),
   revokedAt: row.revoked_at,
   revokeReason: row.revoke_reason,
 });

@@ -34,6 +34,7 @@ function session(overrides: Partial<SessionRecord> = {}): SessionRecord {
     lastActiveAt: T0,
     generation: 0,
     rotatedAtMs: null,
+    accessHash: null,
     revokedAt: null,
     revokeReason: null,
     ...overrides,
@@ -189,6 +190,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           toGeneration: 1,
           at: T0 + 5,
           atMs: (T0 + 5) * 1000 + 123,
+          accessHash: hashOf('access'),
           retryBox: box,
           tokens: { kind: 'rotate', next: token(s, 1) },
         });
@@ -198,6 +200,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           generation: 1,
           lastActiveAt: T0 + 5,
           rotatedAtMs: (T0 + 5) * 1000 + 123,
+          accessHash: hashOf('access'),
           expiresAt: s.expiresAt,
         });
         expect(Buffer.from((await store.getRetryBox(s.id, 1)) ?? [])).toEqual(Buffer.from(box));
@@ -221,6 +224,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
             toGeneration: generation + 1,
             at: T0 + 1,
             atMs: (T0 + 1) * 1000,
+            accessHash: hashOf('access'),
             retryBox: Uint8Array.of(9),
             tokens: { kind: 'keep' } as const,
           };
@@ -242,6 +246,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
             toGeneration: generation + 1,
             at: T0 + 1,
             atMs: (T0 + 1) * 1000,
+            accessHash: hashOf('access'),
             retryBox: Uint8Array.of(generation),
             tokens: { kind: 'rotate', next: token(s, generation + 1) } as const,
           };
@@ -261,6 +266,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
             toGeneration: 3,
             at: T0 + 1,
             atMs: (T0 + 1) * 1000,
+            accessHash: hashOf('access'),
             retryBox: Uint8Array.of(1),
             tokens: { kind: 'rotate', next: token(s, 99) },
           }),
@@ -277,6 +283,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           toGeneration: 1,
           at: T0 + 1,
           atMs: (T0 + 1) * 1000,
+          accessHash: hashOf('access'),
           retryBox: Uint8Array.of(7),
           tokens: { kind: 'carry' } as const,
         };
@@ -313,6 +320,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           toGeneration: 4,
           at: T0 + 1,
           atMs: (T0 + 1) * 1000,
+          accessHash: hashOf('access'),
           retryBox: Uint8Array.of(1),
           tokens: { kind: 'rotate', next: token(s, 4) } as const,
         };
@@ -334,6 +342,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           toGeneration: 1,
           at,
           atMs: at * 1000,
+          accessHash: hashOf('access'),
           retryBox: Uint8Array.of(1),
           tokens: { kind: 'rotate', next: token(s, 1) } as const,
         };
@@ -353,6 +362,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
               toGeneration: 1,
               at: T0 + 1,
               atMs: (T0 + 1) * 1000,
+              accessHash: hashOf('access'),
               retryBox: Uint8Array.of(i),
               tokens: { kind: 'rotate', next: token(s, 1, hashOf(`racer-${s.id}-${i}`)) },
             }),
@@ -663,6 +673,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           at: T0 + 15,
           retryBox: Uint8Array.of(1),
           atMs: (T0 + 1) * 1000,
+          accessHash: hashOf('access'),
           tokens: { kind: 'rotate', next: token(s, 1) },
         });
         const cutoffs = {

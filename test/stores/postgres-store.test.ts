@@ -31,6 +31,7 @@ function sessionAt(
     lastActiveAt: 1000,
     generation: 0,
     rotatedAtMs: null,
+    accessHash: null,
     revokedAt: null,
     revokeReason: null,
     ...lifetimes,
@@ -82,6 +83,7 @@ describe('postgres store', () => {
             toGeneration: 1,
             at: 1001,
             atMs: 1_001_000,
+            accessHash: hash(99),
             retryBox: Uint8Array.of(i),
             tokens: {
               kind: 'rotate',

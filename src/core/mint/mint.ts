@@ -25,6 +25,8 @@ export interface MintJob {
 /** A finished token set with what the store keeps of it. */
 export interface Minted {
   tokens: TokenSet;
+  /** Keyed hash of `tokens.accessToken`, kept with the session (see `accessHash`). */
+  accessTokenHash: string;
   /** Keyed hash of `tokens.refreshToken` (`null` when there is no new refresh token). */
   refreshTokenHash: string | null;
   /** The token set sealed under the presented token (`null` at sign-in). */
@@ -34,6 +36,8 @@ export interface Minted {
 /** The minted parts of a token set, in the compact form that crosses threads cheaply. */
 export interface MintedParts {
   accessToken: string;
+  /** Keyed hash of the access token: what tells a presented token is this very one. */
+  accessTokenHash: string;
   refreshTokenHash: string | null;
   retryBox: Uint8Array | null;
 }
@@ -66,6 +70,7 @@ export function mintParts(input: MintInput): MintedParts {
   const answer = `{"accessToken":${JSON.stringify(accessToken)},${restJson.slice(1)}`;
   return {
     accessToken,
+    accessTokenHash: keyedHash(pepper, accessToken),
     refreshTokenHash: refreshToken === null ? null : keyedHash(pepper, refreshToken),
     retryBox:
       presentedToken === null
@@ -91,6 +96,7 @@ export function mintInput(job: MintJob, pepper: Buffer): MintInput {
 export function assembleMinted(job: MintJob, parts: MintedParts): Minted {
   return {
     tokens: { accessToken: parts.accessToken, ...job.tokens },
+    accessTokenHash: parts.accessTokenHash,
     refreshTokenHash: parts.refreshTokenHash,
     retryBox: parts.retryBox,
   };

@@ -41,14 +41,18 @@ export async function issueFirstTokens(
   session: SessionRecord,
   client: ClientRecord,
   params: { scope: string; refreshToken: string; now: number },
-): Promise<{ tokens: TokenSet; refreshTokenHash: string }> {
+): Promise<{ tokens: TokenSet; refreshTokenHash: string; accessTokenHash: string }> {
   const minted = await issueTokenSet(ctx, session, client, {
     ...params,
     generation: 0,
     presentedToken: null,
   });
   if (minted.refreshTokenHash === null) throw mintedWrong('no refresh-token hash');
-  return { tokens: minted.tokens, refreshTokenHash: minted.refreshTokenHash };
+  return {
+    tokens: minted.tokens,
+    refreshTokenHash: minted.refreshTokenHash,
+    accessTokenHash: minted.accessTokenHash,
+  };
 }
 
 /** The answer of a refresh, sealed into a retry box under the presented credential. */
@@ -57,11 +61,17 @@ export async function issueRefreshAnswer(
   session: SessionRecord,
   client: ClientRecord,
   params: IssueTokenSetParams & { presentedToken: string },
-): Promise<{ tokens: TokenSet; refreshTokenHash: string | null; retryBox: Uint8Array }> {
+): Promise<{
+  tokens: TokenSet;
+  accessTokenHash: string;
+  refreshTokenHash: string | null;
+  retryBox: Uint8Array;
+}> {
   const minted = await issueTokenSet(ctx, session, client, params);
   if (minted.retryBox === null) throw mintedWrong('no retry box');
   return {
     tokens: minted.tokens,
+    accessTokenHash: minted.accessTokenHash,
     refreshTokenHash: minted.refreshTokenHash,
     retryBox: minted.retryBox,
   };

@@ -57,6 +57,7 @@ export async function rotate(
     toGeneration: generation,
     at: time.now,
     atMs: time.nowMs,
+    accessHash: minted.accessTokenHash,
     retryBox: minted.retryBox,
     tokens,
   });

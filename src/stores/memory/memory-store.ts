@@ -134,6 +134,7 @@ export function createMemoryStore(): Store {
       session.generation = op.toGeneration;
       session.lastActiveAt = op.at;
       session.rotatedAtMs = op.atMs;
+      session.accessHash = op.accessHash;
       retryBoxes.set(session.id, {
         generation: op.toGeneration,
         box: Uint8Array.from(op.retryBox),

@@ -90,6 +90,7 @@ export function sessionOperations(query: Query): SessionOperations {
         hashBytes(token.hash),
         token.generation,
         token.createdAt,
+        session.accessHash === null ? null : hashBytes(session.accessHash),
       ]);
     },
     async getSession(id) {
@@ -125,6 +126,7 @@ export function sessionOperations(query: Query): SessionOperations {
         op.tokens.kind,
         op.tokens.kind === 'rotate' ? hashBytes(op.tokens.next.hash) : null,
         op.atMs,
+        hashBytes(op.accessHash),
       ]);
       return rows[0]?.rotated === 1;
     },

@@ -7,7 +7,7 @@ export const HOT_STATEMENTS = {
   // $6 is the token change: 'rotate' inserts $7, 'carry' moves the current token forward, both
   // prune the tokens older than the one just used; 'keep' leaves them alone.
   rotate: `WITH s AS (
-      UPDATE sessions SET generation = $3, last_active_at = $4, rotated_at_ms = $8, retry_box = $5
+      UPDATE sessions SET generation = $3, last_active_at = $4, rotated_at_ms = $8, access_hash = $9, retry_box = $5
       WHERE id = $1 AND generation = $2 AND revoked_at IS NULL
         AND expires_at > $4 AND last_active_at + idle_ttl > $4
       RETURNING id
@@ -29,8 +29,8 @@ export const HOT_STATEMENTS = {
   createSession: `WITH s AS (
       INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at, idle_ttl,
         access_ttl, rotate, last_active_at, generation, rotated_at_ms, retry_box, revoked_at,
-        revoke_reason, ends_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, $14, $15, $16)
+        revoke_reason, ends_at, access_hash)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, $14, $15, $16, $20)
       RETURNING id
     )
     INSERT INTO refresh_tokens (session_id, hash, generation, created_at)

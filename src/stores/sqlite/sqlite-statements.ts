@@ -50,9 +50,9 @@ export function prepareStatements(db: Database.Database) {
 
     insertSession: prepare(
       `INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at, idle_ttl, access_ttl, rotate,
-           last_active_at, generation, rotated_at_ms, retry_box, revoked_at, revoke_reason, ends_at)
+           last_active_at, generation, rotated_at_ms, access_hash, retry_box, revoked_at, revoke_reason, ends_at)
          VALUES (@id, @subject, @clientId, @scope, @claims, @createdAt, @expiresAt, @idleTtl, @accessTtl, @rotate,
-           @lastActiveAt, @generation, @rotatedAtMs, @retryBox, @revokedAt, @revokeReason, @endsAt)`,
+           @lastActiveAt, @generation, @rotatedAtMs, @accessHash, @retryBox, @revokedAt, @revokeReason, @endsAt)`,
     ),
     insertToken: prepare(
       'INSERT INTO refresh_tokens (session_id, hash, generation, created_at) VALUES (?, ?, ?, ?)',
@@ -77,7 +77,7 @@ export function prepareStatements(db: Database.Database) {
          FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id WHERE s.id = ? AND t.hash = ?`,
     ),
     rotate: prepare(
-      `UPDATE sessions SET generation = @toGeneration, last_active_at = @at, rotated_at_ms = @atMs, retry_box = @retryBox
+      `UPDATE sessions SET generation = @toGeneration, last_active_at = @at, rotated_at_ms = @atMs, access_hash = @accessHash, retry_box = @retryBox
          WHERE id = @sessionId AND generation = @fromGeneration AND revoked_at IS NULL
            AND expires_at > @at AND last_active_at + idle_ttl > @at`,
     ),

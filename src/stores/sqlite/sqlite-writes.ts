@@ -34,6 +34,7 @@ export function createSqliteWrites(db: Database.Database, sql: Statements, file:
       ...session,
       claims: JSON.stringify(session.claims),
       rotate: session.rotate ? 1 : 0,
+      accessHash: session.accessHash === null ? null : hashBytes(session.accessHash),
       retryBox: null,
       endsAt: initialEndOf(session),
     });
@@ -45,6 +46,7 @@ export function createSqliteWrites(db: Database.Database, sql: Statements, file:
       toGeneration: op.toGeneration,
       at: op.at,
       atMs: op.atMs,
+      accessHash: hashBytes(op.accessHash),
       retryBox: op.retryBox,
       sessionId: op.sessionId,
       fromGeneration: op.fromGeneration,
