@@ -225,7 +225,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
 
   const addPreflights = installCors(app, service);
   await app.register(oauthFace, { service, metrics });
-  await app.register(adminFace, { service });
+  await app.register(adminFace, { service, metrics });
   await mountDialects(app, dialects, { service, metrics });
   addPreflights();
   await app.register(operationsFace, {
