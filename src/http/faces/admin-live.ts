@@ -195,12 +195,22 @@ export async function adminLive(app: FastifyInstance, options: AdminLiveOptions)
         });
       }
       const { type, subject, clientId } = request.query;
+      // The response's `close`: the reader went away (perhaps while the start was being found),
+      // or the stream ended.
+      let stream: EventStream | undefined;
+      let gone = false;
+      reply.raw.once('close', () => {
+        gone = true;
+        stream?.stop();
+        if (stream !== undefined) streams.delete(stream);
+      });
       const resumeAfter = request.headers['last-event-id'];
       const afterId =
         resumeAfter !== undefined && resumeAfter !== ''
           ? Number(resumeAfter)
           : Math.max(0, (await newestEventId(service)) - EVENT_STREAM_BACKLOG);
-      const stream = createEventStream({
+      if (gone) return reply;
+      stream = createEventStream({
         afterId,
         list: (after, limit) =>
           service.listEvents({ afterId: after, limit, ...(type === undefined ? {} : { type }) }),
@@ -209,11 +219,6 @@ export async function adminLive(app: FastifyInstance, options: AdminLiveOptions)
           (clientId === undefined || event.clientId === clientId),
       });
       streams.add(stream);
-      // The response's `close`: the reader went away, or the stream ended.
-      reply.raw.once('close', () => {
-        stream.stop();
-        streams.delete(stream);
-      });
       return reply
         .type('text/event-stream; charset=utf-8')
         .header('x-accel-buffering', 'no')
