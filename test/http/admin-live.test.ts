@@ -379,6 +379,15 @@ describe('GET /admin/stats', () => {
     expect((await get()).minutes.reduce((total, minute) => total + (minute.ok ?? 0), 0)).toBe(1);
   });
 
+  it('counts a refresh the store could not answer as an error', async () => {
+    await start();
+    const issued = await service.issueSession({ subject: 'alice' });
+    await store.close();
+    expect((await refresh(issued.refreshToken)).statusCode).toBe(503);
+    const last = (await get()).minutes.at(-1);
+    expect(last).toMatchObject({ error: 1, invalid: 0, ok: 0 });
+  });
+
   it('answers 401 without the admin token', async () => {
     await start();
     const response = await (app as FastifyInstance).inject({ method: 'GET', url: '/admin/stats' });

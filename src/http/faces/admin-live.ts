@@ -197,20 +197,19 @@ export async function adminLive(app: FastifyInstance, options: AdminLiveOptions)
       const { type, subject, clientId } = request.query;
       // The response's `close`: the reader went away (perhaps while the start was being found),
       // or the stream ended.
-      let stream: EventStream | undefined;
-      let gone = false;
+      const state: { stream?: EventStream; gone: boolean } = { gone: false };
       reply.raw.once('close', () => {
-        gone = true;
-        stream?.stop();
-        if (stream !== undefined) streams.delete(stream);
+        state.gone = true;
+        state.stream?.stop();
+        if (state.stream !== undefined) streams.delete(state.stream);
       });
       const resumeAfter = request.headers['last-event-id'];
       const afterId =
         resumeAfter !== undefined && resumeAfter !== ''
           ? Number(resumeAfter)
           : Math.max(0, (await newestEventId(service)) - EVENT_STREAM_BACKLOG);
-      if (gone) return reply;
-      stream = createEventStream({
+      if (state.gone) return reply;
+      const stream = createEventStream({
         afterId,
         list: (after, limit) =>
           service.listEvents({ afterId: after, limit, ...(type === undefined ? {} : { type }) }),
@@ -218,6 +217,7 @@ export async function adminLive(app: FastifyInstance, options: AdminLiveOptions)
           (subject === undefined || event.subject === subject) &&
           (clientId === undefined || event.clientId === clientId),
       });
+      state.stream = stream;
       streams.add(stream);
       return reply
         .type('text/event-stream; charset=utf-8')
