@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, segment } from './api.js';
-import { Badge, ErrorText, messageOf, PageTitle, Time } from './bits.js';
+import { ErrorText, messageOf, PageTitle } from './bits.js';
 import { ClientForm, type ClientFormResult } from './client-form.js';
-import { ConfirmDialog, Dialog } from './dialog.js';
-import { duration } from './time.js';
+import { ClientTable } from './client-table.js';
+import { ConfirmDialog } from './dialog.js';
+import { SecretDialog } from './secret-dialog.js';
 import type { Client, ClientSettings, Session } from './types.js';
 
 /** Props of {@link ClientsPage}. */
@@ -61,26 +62,6 @@ async function liveSessions(clientId: string): Promise<number> {
   }
   return live;
 }
-
-const seconds = (value: number | null) =>
-  value === null ? (
-    <span class="muted">default</span>
-  ) : (
-    <span title={`${value} s`}>{duration(value)}</span>
-  );
-
-const list = (values: string[] | null, none: string) =>
-  values === null ? (
-    <span class="muted">{none}</span>
-  ) : values.length === 0 ? (
-    <span class="muted">none</span>
-  ) : (
-    <ul class="plain">
-      {values.map((value) => (
-        <li key={value}>{value}</li>
-      ))}
-    </ul>
-  );
 
 /** The clients: add one (its secret shown once), edit its settings, remove it. */
 export function ClientsPage({ announce, now }: ClientsPageProps) {
@@ -191,82 +172,15 @@ export function ClientsPage({ announce, now }: ClientsPageProps) {
       </div>
       <ErrorText error={error} />
       {clients === undefined ? null : (
-        <table class="data clients">
-          <caption class="visually-hidden">Registered clients</caption>
-          <thead>
-            <tr>
-              <th scope="col">Client</th>
-              <th scope="col">Type</th>
-              <th scope="col">Access</th>
-              <th scope="col">Session</th>
-              <th scope="col">Idle</th>
-              <th scope="col">Grace</th>
-              <th scope="col">Rotate</th>
-              <th scope="col">Dialects</th>
-              <th scope="col">Origins</th>
-              <th scope="col">Added</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {clients.map((client) => (
-              <tr key={client.id} data-client={client.id}>
-                <td data-label="Client">
-                  <code class="id">{client.id}</code>
-                  {client.audience === null ? null : <span class="sub">aud {client.audience}</span>}
-                </td>
-                <td data-label="Type">
-                  <Badge tone={client.confidential ? 'info' : 'muted'}>
-                    {client.confidential ? 'confidential' : 'public'}
-                  </Badge>
-                </td>
-                <td data-label="Access">{seconds(client.accessTtl)}</td>
-                <td data-label="Session">{seconds(client.refreshTtl)}</td>
-                <td data-label="Idle">{seconds(client.idleTtl)}</td>
-                <td data-label="Grace">{seconds(client.reuseGrace)}</td>
-                <td data-label="Rotate">
-                  {client.rotate === null ? (
-                    <span class="muted">default</span>
-                  ) : client.rotate ? (
-                    'yes'
-                  ) : (
-                    'no'
-                  )}
-                </td>
-                <td data-label="Dialects">{list(client.dialects, 'default')}</td>
-                <td data-label="Origins">{list(client.allowedOrigins, 'none')}</td>
-                <td data-label="Added">
-                  <Time at={client.createdAt} now={now} past />
-                </td>
-                <td class="actions">
-                  <button
-                    type="button"
-                    class="button small"
-                    aria-label={`Edit client ${client.id}`}
-                    onClick={() => {
-                      setActionError(undefined);
-                      setEditing({ kind: 'edit', client });
-                    }}
-                  >
-                    Edit
-                  </button>
-                  {client.id === 'default' ? null : (
-                    <button
-                      type="button"
-                      class="button small danger-outline"
-                      aria-label={`Remove client ${client.id}`}
-                      onClick={() => void askRemove(client)}
-                    >
-                      Remove
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ClientTable
+          clients={clients}
+          now={now}
+          onEdit={(client) => {
+            setActionError(undefined);
+            setEditing({ kind: 'edit', client });
+          }}
+          onRemove={(client) => void askRemove(client)}
+        />
       )}
       {editing === undefined ? null : (
         <ClientForm
@@ -306,70 +220,5 @@ export function ClientsPage({ announce, now }: ClientsPageProps) {
         />
       )}
     </section>
-  );
-}
-
-/**
- * The one place the console shows a credential: a new client's secret, right after creation.
- * Baton keeps only its hash; closing the dialog forgets it here too.
- */
-function SecretDialog({
-  clientId,
-  secret,
-  announce,
-  onClose,
-}: {
-  clientId: string;
-  secret: string;
-  announce: (message: string) => void;
-  onClose: () => void;
-}) {
-  const [copied, setCopied] = useState<string | undefined>();
-
-  async function copy(): Promise<void> {
-    try {
-      await navigator.clipboard.writeText(secret);
-      setCopied('Copied to the clipboard.');
-    } catch {
-      // No clipboard (a page served over plain HTTP): select the text for a manual copy.
-      const node = document.getElementById('client-secret');
-      const selection = window.getSelection();
-      if (node !== null && selection !== null) {
-        selection.selectAllChildren(node);
-        setCopied('Selected: press Ctrl+C (⌘C) to copy.');
-      }
-    }
-  }
-
-  return (
-    <Dialog title={`Secret of ${clientId}`} onClose={onClose}>
-      <p>
-        This is the only time the secret is shown: Baton keeps only a hash of it. Copy it into the
-        client's configuration now.
-      </p>
-      <p>
-        <code id="client-secret" class="secret">
-          {secret}
-        </code>
-      </p>
-      <p role="status" class="muted">
-        {copied ?? ''}
-      </p>
-      <div class="dialog-actions">
-        <button type="button" class="button" onClick={() => void copy()}>
-          Copy secret
-        </button>
-        <button
-          type="button"
-          class="button primary"
-          onClick={() => {
-            announce(`The secret of ${clientId} is no longer shown.`);
-            onClose();
-          }}
-        >
-          I have stored it
-        </button>
-      </div>
-    </Dialog>
   );
 }
