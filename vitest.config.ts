@@ -11,6 +11,7 @@ const NEEDS_SERVICES = [
   'test/e2e/postgres-*.test.ts',
   'test/e2e/redis-*.test.ts',
   'test/browser/**/*.test.ts',
+  'test/console/**/*.test.ts',
   'test/http/api-reference.test.ts',
   'test/verifier/browser.test.ts',
   // npm pack and npm install: the npm registry for the dependencies, and minutes.

@@ -65,13 +65,90 @@ export function describeClient(client: ClientRecord): ClientView {
   return { ...rest, confidential: secretHash !== null };
 }
 
-function optionalInteger(
-  name: string,
-  value: number | undefined,
-  min: number,
-  max: number,
-): number | null {
-  return value === undefined ? null : checkInteger(name, value, min, max);
+/** A client's own settings; `null` takes the service default. */
+export type ClientSettings = Pick<
+  ClientRecord,
+  | 'accessTtl'
+  | 'refreshTtl'
+  | 'idleTtl'
+  | 'reuseGrace'
+  | 'rotate'
+  | 'audience'
+  | 'dialects'
+  | 'allowedOrigins'
+>;
+
+/** Operator input for {@link ClientSettings}: an omitted setting is left alone, `null` clears it. */
+export interface ClientSettingsInput {
+  accessTtl?: number | null;
+  refreshTtl?: number | null;
+  idleTtl?: number | null;
+  reuseGrace?: number | null;
+  rotate?: boolean | null;
+  audience?: string | null;
+  dialects?: string[] | null;
+  allowedOrigins?: string[] | null;
+}
+
+/** Every setting at its service default. */
+const NO_SETTINGS: Readonly<ClientSettings> = Object.freeze({
+  accessTtl: null,
+  refreshTtl: null,
+  idleTtl: null,
+  reuseGrace: null,
+  rotate: null,
+  audience: null,
+  dialects: null,
+  allowedOrigins: null,
+});
+
+const SETTING_CHECKS: {
+  readonly [K in keyof ClientSettings]: (value: unknown) => ClientSettings[K];
+} = {
+  accessTtl: (value) => checkInteger('accessTtl', value as number, 1, MAX_ACCESS_TTL),
+  refreshTtl: (value) => checkInteger('refreshTtl', value as number, 1, MAX_REFRESH_TTL),
+  idleTtl: (value) => checkInteger('idleTtl', value as number, 1, MAX_REFRESH_TTL),
+  reuseGrace: (value) => checkInteger('reuseGrace', value as number, 0, MAX_REUSE_GRACE),
+  rotate: (value) => {
+    if (typeof value !== 'boolean')
+      throw new BatonError('ERR_INVALID_REQUEST', 'rotate must be true or false');
+    return value;
+  },
+  audience: (value) => {
+    if (
+      typeof value !== 'string' ||
+      value.length === 0 ||
+      value.length > 255 ||
+      !isWellFormed(value)
+    ) {
+      throw new BatonError(
+        'ERR_INVALID_REQUEST',
+        'audience must be 1-255 characters of well-formed Unicode',
+      );
+    }
+    return value;
+  },
+  dialects: parseDialectList,
+  allowedOrigins: (value) => parseOriginList(value),
+};
+
+/**
+ * Validates the settings given in `input` (what `createClient` and `updateClient` accept) and
+ * returns them normalised, leaving out the omitted ones; throws `ERR_INVALID_REQUEST`.
+ */
+export function checkClientSettings(input: ClientSettingsInput): Partial<ClientSettings> {
+  const settings: Record<string, unknown> = {};
+  try {
+    for (const key of Object.keys(SETTING_CHECKS) as (keyof ClientSettings)[]) {
+      const value = input[key];
+      if (value !== undefined) settings[key] = value === null ? null : SETTING_CHECKS[key](value);
+    }
+  } catch (error) {
+    // Range errors of operator input are request errors here, not start-up errors.
+    if (error instanceof BatonError) throw new BatonError('ERR_INVALID_REQUEST', error.message);
+    throw error;
+  }
+  return settings as Partial<ClientSettings>;
 }
 
 /** Registers a client; returns it and, for a confidential client, its secret (shown once). */
@@ -85,36 +162,13 @@ export async function createClient(
       'client id must be 1-64 characters of A-Z a-z 0-9 . _ ~ - and start with a letter or digit',
     );
   }
-  if (
-    input.audience !== undefined &&
-    (input.audience.length === 0 || input.audience.length > 255 || !isWellFormed(input.audience))
-  ) {
-    throw new BatonError(
-      'ERR_INVALID_REQUEST',
-      'audience must be 1-255 characters of well-formed Unicode',
-    );
-  }
-  let record: ClientRecord;
-  try {
-    record = {
-      id: input.id,
-      secretHash: null,
-      accessTtl: optionalInteger('accessTtl', input.accessTtl, 1, MAX_ACCESS_TTL),
-      refreshTtl: optionalInteger('refreshTtl', input.refreshTtl, 1, MAX_REFRESH_TTL),
-      idleTtl: optionalInteger('idleTtl', input.idleTtl, 1, MAX_REFRESH_TTL),
-      reuseGrace: optionalInteger('reuseGrace', input.reuseGrace, 0, MAX_REUSE_GRACE),
-      rotate: input.rotate ?? null,
-      audience: input.audience ?? null,
-      dialects: input.dialects === undefined ? null : parseDialectList(input.dialects),
-      allowedOrigins:
-        input.allowedOrigins === undefined ? null : parseOriginList(input.allowedOrigins),
-      createdAt: ctx.clock.now(),
-    };
-  } catch (error) {
-    // Range errors of operator input are request errors here, not start-up errors.
-    if (error instanceof BatonError) throw new BatonError('ERR_INVALID_REQUEST', error.message);
-    throw error;
-  }
+  const record: ClientRecord = {
+    id: input.id,
+    secretHash: null,
+    ...NO_SETTINGS,
+    ...checkClientSettings(input),
+    createdAt: ctx.clock.now(),
+  };
   const clientSecret = input.confidential === true ? randomId('cs_', 32) : undefined;
   if (clientSecret !== undefined) record.secretHash = keyedHash(ctx.secrets.pepper, clientSecret);
   if (input.replace === true) await ctx.store.replaceClient(record);

@@ -8,6 +8,7 @@ export {
   type ClientCredentials,
   type ClientIdentity,
   type ClientInput,
+  type ClientSettingsInput,
   type ClientView,
 } from './clients.js';
 export { createManualClock, systemClock, type Clock, type ManualClock } from './clock.js';
@@ -78,3 +79,4 @@ export {
   type TokenServiceOptions,
 } from './token-service.js';
 export type { TokenSet } from './mint/token-set.js';
+export { updateClient } from './update-client.js';

@@ -12,6 +12,7 @@ import {
   type ClientCredentials,
   type ClientIdentity,
   type ClientInput,
+  type ClientSettingsInput,
   type ClientView,
 } from './clients.js';
 import { systemClock, type Clock } from './clock.js';
@@ -52,6 +53,7 @@ import type { EventQuery, SessionQuery, Store, SweepResult } from './store.js';
 import { sweep } from './sweep.js';
 import type { TokenSet } from './mint/token-set.js';
 import { recordEvent, securityEvent } from './record-event.js';
+import { updateClient } from './update-client.js';
 
 /** What `createTokenService` needs: the options plus the parts it talks to the world through. */
 export interface TokenServiceOptions extends ServiceOptions {
@@ -111,6 +113,8 @@ export interface TokenService {
   createClient(input: ClientInput): Promise<{ client: ClientView; clientSecret?: string }>;
   listClients(): Promise<ClientView[]>;
   deleteClient(id: string): Promise<{ revokedSessions: number }>;
+  /** Changes a client's settings, keeping its secret; `null` clears one (see `updateClient`). */
+  updateClient(id: string, changes: ClientSettingsInput): Promise<{ client: ClientView }>;
 
   listKeys(): Promise<KeyView[]>;
   rotateKeys(): Promise<KeyView>;
@@ -218,6 +222,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
     createClient: (input) => createClient(ctx, input),
     listClients: async () => (await store.listClients()).map(describeClient),
     deleteClient: (id) => deleteClient(ctx, id),
+    updateClient: (id, changes) => updateClient(ctx, id, changes),
     listKeys: async () => (await store.listKeys()).map(keyView),
     async rotateKeys() {
       const key = await keyring.rotate(resolved.alg);

@@ -12,6 +12,7 @@ import {
   type PrefixRenderer,
 } from './errors.js';
 import { adminFace } from './faces/admin.js';
+import { consoleFace } from './faces/console.js';
 import { dialectNotFound, mountDialects, type DialectMount } from './faces/dialects/index.js';
 import { oauthFace } from './faces/oauth.js';
 import { renderOAuthError } from './faces/oauth-wire.js';
@@ -225,9 +226,10 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
 
   const addPreflights = installCors(app, service);
   await app.register(oauthFace, { service, metrics });
-  await app.register(adminFace, { service });
+  await app.register(adminFace, { service, metrics });
   await mountDialects(app, dialects, { service, metrics });
   addPreflights();
+  await app.register(consoleFace);
   await app.register(operationsFace, {
     service,
     metrics,

@@ -1,9 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { BatonError, type RefreshResult } from '../core/index.js';
+import { BatonError, type Clock, type RefreshResult } from '../core/index.js';
+import { createRefreshStats, type RefreshStats } from './refresh-stats.js';
 
 /** The Prometheus metrics of one server. */
 export interface Metrics {
   readonly registry: Registry;
+  /** The last hour of refresh outcomes and reuse detections, per minute (`GET /admin/stats`). */
+  readonly stats: RefreshStats;
   /** Runs a refresh (`run`) for `face`, counting its outcome and timing it. */
   refresh(face: string, run: () => Promise<RefreshResult>): Promise<RefreshResult>;
   /** Counts an answered request by route pattern (`unmatched` for none), method and status. */
@@ -16,9 +19,13 @@ export interface Metrics {
   liveSessions(count: number): void;
 }
 
-/** Creates the registry: refreshes by face and outcome, latency, reuse detections, process. */
-export function createMetrics(): Metrics {
+/**
+ * Creates the registry: refreshes by face and outcome, latency, reuse detections, process; and
+ * the per-minute stats of the last hour, on `clock` (the wall clock by default).
+ */
+export function createMetrics(options: { clock?: Clock } = {}): Metrics {
   const registry = new Registry();
+  const stats = createRefreshStats(options.clock);
   collectDefaultMetrics({ register: registry, prefix: 'baton_' });
   const refreshes = new Counter({
     name: 'baton_refresh_total',
@@ -71,6 +78,7 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
+    stats,
     request(route, method, status) {
       requests.inc({ route, method, status });
     },
@@ -80,6 +88,7 @@ export function createMetrics(): Metrics {
     },
     securityEvent(type) {
       events.inc({ type });
+      if (type === 'refresh_token.reused') stats.reuseDetected();
     },
     liveSessions(count) {
       live.set(count);
@@ -99,6 +108,7 @@ export function createMetrics(): Metrics {
         throw error;
       } finally {
         refreshes.inc({ face, outcome });
+        stats.refresh(outcome);
         latency.observe({ face }, Number(process.hrtime.bigint() - started) / 1e9);
       }
     },

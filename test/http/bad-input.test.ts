@@ -1185,7 +1185,7 @@ describe('admin routes with path parameters refuse what they cannot find', () =>
 // under /oauth/, the admin ("everything else") format elsewhere.
 describe('unknown routes get a 404 in their face format', () => {
   const routes: [HTTPMethods, string][] = [
-    ['GET', '/'],
+    ['GET', '/console/nope'],
     ['GET', '/nope'],
     ['GET', '/oauth'],
     ['POST', '/oauth/token/'],

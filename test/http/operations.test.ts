@@ -213,8 +213,11 @@ describe('GET /openapi.json and /docs', () => {
         'GET /admin/keys',
         'POST /admin/keys/rotate',
         'GET /admin/events',
+        'GET /admin/events/stream',
+        'GET /admin/stats',
         'GET /admin/clients',
         'POST /admin/clients',
+        'PATCH /admin/clients/:id',
         'DELETE /admin/clients/:id',
         'GET /healthz',
         'GET /readyz',
@@ -222,6 +225,9 @@ describe('GET /openapi.json and /docs', () => {
         'GET /openapi.json',
         'GET /docs',
         'GET /docs/:file',
+        'GET /',
+        'GET /console',
+        'GET /console/assets/:file',
       ]),
     );
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { BatonError, type IssueSessionInput, type TokenService } from '../../core/index.js';
 import { readBearer } from '../client-auth.js';
 import { renderAdminError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
 import { issuedSessionSchema, listOf, object, orNull, sessionView } from '../docs/admin-views.js';
 
 import {
@@ -14,18 +15,20 @@ import {
   doc,
   MAX_PAGE,
 } from './admin-schemas.js';
+import { adminLive } from './admin-live.js';
 import { adminSettingsRoutes } from './admin-settings.js';
 
 /** The admin API: sessions, subjects, keys, events and clients, behind the admin token. */
 export async function adminFace(
   app: FastifyInstance,
-  { service }: { service: TokenService },
+  { service, metrics }: { service: TokenService; metrics: Metrics },
 ): Promise<void> {
   const config = { face: 'admin', renderError: renderAdminError };
 
   app.addHook('onRequest', async (request) => {
     await service.authenticateAdmin(readBearer(request), request.ip);
   });
+  await app.register(adminLive, { service, stats: metrics.stats });
 
   app.post<{ Body: IssueSessionInput }>(
     '/admin/sessions',
