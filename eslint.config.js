@@ -121,4 +121,21 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    files: ['src/console/**/*.ts', 'src/console/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/**', '**/http/**', '**/stores/**', '**/cli/**', '**/client/**'],
+              message: 'the console is browser code that knows Baton only through HTTP',
+            },
+            { group: ['node:*'], message: 'the console runs in browsers: no node: imports' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -30,9 +30,12 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const IMAGES = join(ROOT, 'docs', 'images');
-
 const profiles = createTempDirs('baton-console-profile-');
+// The screenshots are taken on every run (a page that fails to render fails the test); they
+// replace the ones in docs/images only with UPDATE_SCREENSHOTS=1, so a test run leaves the
+// working tree as it found it.
+const IMAGES =
+  process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'images') : profiles.make();
 let server: ServerProcess;
 let context: BrowserContext;
 let page: Page;
@@ -62,6 +65,9 @@ afterAll(async () => {
   await cleanupServers();
   profiles.cleanup();
 });
+
+/** Retries an expectation on what the page shows until it holds (renders are asynchronous). */
+const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 5000, interval: 50 });
 
 const shot = (name: string) =>
   page.screenshot({ path: join(IMAGES, `console-${name}.png`), fullPage: true });
@@ -95,7 +101,7 @@ describe('the console in a browser', () => {
     expect(new URL(page.url()).pathname).toBe('/console');
     await page.locator('#admin-token').fill('not-the-admin-token-0123456789abcdef');
     await page.keyboard.press('Enter');
-    await expect(text('.error')).resolves.toMatch(/not the admin token/i);
+    await poll(() => text('.error')).toMatch(/not the admin token/i);
     expect(await page.locator('#admin-token').inputValue()).toBe('');
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
     expect(await axeViolations()).toEqual([]);
@@ -113,7 +119,7 @@ describe('the console in a browser', () => {
     expect(page.url()).not.toContain(ADMIN_TOKEN);
     expect(await page.content()).not.toContain(ADMIN_TOKEN);
     // The heading of the first page has the focus, as after a page load.
-    expect(await page.evaluate('document.activeElement?.tagName')).toBe('H1');
+    await poll(() => page.evaluate('document.activeElement?.tagName')).toBe('H1');
   });
 
   it('finds the sessions of a subject, and one session by its id', async () => {
@@ -124,8 +130,8 @@ describe('the console in a browser', () => {
     await page.locator('#session-query').fill('alice');
     await page.locator('form.search button').click();
     await page.locator('table.sessions tbody tr').first().waitFor();
-    await expect(page.locator('table.sessions tbody tr').count()).resolves.toBe(2);
-    await expect(text('.summary')).resolves.toBe('2 sessions of alice, 2 active');
+    await poll(() => page.locator('table.sessions tbody tr').count()).toBe(2);
+    await poll(() => text('.summary')).toBe('2 sessions of alice, 2 active');
     const headers = await page.locator('table.sessions thead th').allInnerTexts();
     for (const column of [
       'Client',
@@ -140,9 +146,9 @@ describe('the console in a browser', () => {
     ])
       expect(headers).toContain(column);
     const row = page.locator(`tr[data-session="${first.sessionId}"]`);
-    await expect(row.locator('td[data-label="Generation"]').innerText()).resolves.toBe('1');
-    await expect(row.locator('td[data-label="Scope"]').innerText()).resolves.toBe('read write');
-    await expect(row.locator('td[data-label="Absolute expiry"]').innerText()).resolves.toMatch(
+    await poll(() => row.locator('td[data-label="Generation"]').innerText()).toBe('1');
+    await poll(() => row.locator('td[data-label="Scope"]').innerText()).toBe('read write');
+    await poll(() => row.locator('td[data-label="Absolute expiry"]').innerText()).toMatch(
       /^in (29|30) d/,
     );
     expect(await axeViolations()).toEqual([]);
@@ -151,7 +157,7 @@ describe('the console in a browser', () => {
     await page.locator('#session-query').fill(first.sessionId);
     await page.keyboard.press('Enter');
     await page.locator(`tr[data-session="${first.sessionId}"]`).waitFor();
-    await expect(page.locator('table.sessions tbody tr').count()).resolves.toBe(1);
+    await poll(() => page.locator('table.sessions tbody tr').count()).toBe(1);
   });
 
   it('revokes one session from the keyboard; its refresh token then fails over /oauth/token', async () => {
@@ -164,18 +170,18 @@ describe('the console in a browser', () => {
     await page.keyboard.press('Enter');
     await page.locator('dialog[open]').waitFor();
     // Cancel holds the focus: Enter alone never destroys.
-    expect(await activeText()).toBe('Cancel');
+    await poll(() => activeText()).toBe('Cancel');
     expect(await axeViolations()).toEqual([]);
     await page.keyboard.press('Tab');
-    expect(await activeText()).toBe('Revoke session');
+    await poll(() => activeText()).toBe('Revoke session');
     await page.keyboard.press('Enter');
     await page.locator('dialog[open]').waitFor({ state: 'detached' });
     await announced(`Revoked session ${target.sessionId}`);
     const row = page.locator(`tr[data-session="${target.sessionId}"]`);
-    await expect(row.locator('td[data-label="State"]').innerText()).resolves.toBe('revoked');
-    await expect(row.locator('td[data-label="Revoke reason"]').innerText()).resolves.toBe('admin');
+    await poll(() => row.locator('td[data-label="State"]').innerText()).toBe('revoked');
+    await poll(() => row.locator('td[data-label="Revoke reason"]').innerText()).toBe('admin');
     // The button is gone with the session's life: the focus goes to the page's heading.
-    expect(await page.evaluate('document.activeElement?.tagName')).toBe('H1');
+    await poll(() => page.evaluate('document.activeElement?.tagName')).toBe('H1');
 
     const refused = await refreshAt(server.url, target.refreshToken);
     expect(refused.status).toBe(400);
@@ -191,7 +197,7 @@ describe('the console in a browser', () => {
     await page.locator('table.sessions tbody tr').first().waitFor();
     await page.getByRole('button', { name: 'Revoke all of erin' }).click();
     const dialog = page.locator('dialog[open]');
-    await expect(dialog.locator('h2').innerText()).resolves.toBe('Revoke all sessions of erin?');
+    await poll(() => dialog.locator('h2').innerText()).toBe('Revoke all sessions of erin?');
     await dialog.getByRole('button', { name: 'Revoke 3 sessions' }).click();
     await announced('Revoked 3 sessions of erin.');
     const listed = await admin(server.url, 'GET', '/admin/sessions?subject=erin');
@@ -201,7 +207,7 @@ describe('the console in a browser', () => {
 
   it('shows a reuse in the live stream within 2 s, and opens its session from there', async () => {
     await go('events');
-    await expect(text('.stream-state')).resolves.toMatch(/^Live/);
+    await poll(() => text('.stream-state')).toMatch(/^Live/);
     // Rule 3: a used refresh token presented after its successor was used is a theft.
     const stolen = await mintSession(server.url, { subject: 'frank' });
     const second = await refreshAt(server.url, stolen.refreshToken);
@@ -214,21 +220,17 @@ describe('the console in a browser', () => {
     expect(reused.json).toMatchObject({ reason: 'reused' });
     const row = page.locator(`table.events tr.reused:has(code:text("${stolen.sessionId}"))`);
     await row.waitFor({ timeout: 2000 });
-    await expect(row.locator('td[data-label="Type"]').innerText()).resolves.toContain(
-      'Reuse detected',
-    );
-    await expect(row.locator('td[data-label="Subject"]').innerText()).resolves.toBe('frank');
-    await expect(text('.alert')).resolves.toMatch(/Reuse detected/);
+    await poll(() => row.locator('td[data-label="Type"]').innerText()).toContain('Reuse detected');
+    await poll(() => row.locator('td[data-label="Subject"]').innerText()).toBe('frank');
+    await poll(() => text('.alert')).toMatch(/Reuse detected/);
     expect(await axeViolations()).toEqual([]);
     await shot('events');
 
     await row.getByRole('link', { name: `Open session ${stolen.sessionId}` }).click();
     const session = page.locator(`tr[data-session="${stolen.sessionId}"]`);
     await session.waitFor();
-    await expect(session.locator('td[data-label="State"]').innerText()).resolves.toBe('revoked');
-    await expect(session.locator('td[data-label="Revoke reason"]').innerText()).resolves.toBe(
-      'reuse',
-    );
+    await poll(() => session.locator('td[data-label="State"]').innerText()).toBe('revoked');
+    await poll(() => session.locator('td[data-label="Revoke reason"]').innerText()).toBe('reuse');
     expect((await getSession(server.url, stolen.sessionId)).revokeReason).toBe('reuse');
   });
 
@@ -237,7 +239,7 @@ describe('the console in a browser', () => {
     await page.locator('#filter-type').selectOption('session.revoked');
     await page.locator('#filter-subject').fill('gina');
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await expect(text('.stream-state')).resolves.toMatch(/^Live/);
+    await poll(() => text('.stream-state')).toMatch(/^Live/);
     const kept = await mintSession(server.url, { subject: 'gina' });
     const other = await mintSession(server.url, { subject: 'hugo' });
     await admin(server.url, 'DELETE', `/admin/sessions/${other.sessionId}`);
@@ -255,10 +257,10 @@ describe('the console in a browser', () => {
     await page.locator('.legend').waitFor();
     const count = (name: string) => text(`[data-outcome="${name}"] .count`);
     await expect.poll(() => count('reused'), { timeout: 3000 }).toBe('1');
-    await expect(count('reuseDetections')).resolves.toBe('1');
+    await poll(() => count('reuseDetections')).toBe('1');
     // alice's refresh and frank's two; the revoked dora's and frank's stolen token failed.
-    await expect(count('ok')).resolves.toBe('3');
-    await expect(count('invalid')).resolves.toBe('1');
+    await poll(() => count('ok')).toBe('3');
+    await poll(() => count('invalid')).toBe('1');
     const bars = await page.locator('svg rect.bar-reused').count();
     expect(bars).toBe(1);
     expect(await axeViolations()).toEqual([]);
@@ -277,7 +279,7 @@ describe('the console in a browser', () => {
     await page.locator('dialog[open]').waitFor();
     await page.keyboard.press('Escape');
     await page.locator('dialog[open]').waitFor({ state: 'detached' });
-    expect(await activeText()).toBe('Rotate signing key');
+    await poll(() => activeText()).toBe('Rotate signing key');
     expect(
       ((await admin(server.url, 'GET', '/admin/keys')).json as typeof before).keys,
     ).toHaveLength(1);
@@ -289,11 +291,11 @@ describe('the console in a browser', () => {
     const active = after.find((key) => key.status === 'active');
     expect(active?.kid).not.toBe(before.keys[0]?.kid);
     await announced(`Rotated: ${active?.kid ?? ''}`);
-    await expect(
+    await poll(() =>
       page
         .locator(`tr[data-kid="${before.keys[0]?.kid ?? ''}"] td[data-label="State"]`)
         .innerText(),
-    ).resolves.toBe('retired');
+    ).toBe('retired');
     expect(await axeViolations()).toEqual([]);
     await shot('keys');
   });
@@ -302,7 +304,7 @@ describe('the console in a browser', () => {
     await go('clients');
     await page.getByRole('button', { name: 'Add client' }).click();
     const dialog = page.locator('dialog[open]');
-    expect(await page.evaluate('document.activeElement?.id')).toBe('client-id');
+    await poll(() => page.evaluate('document.activeElement?.id')).toBe('client-id');
     await dialog.getByLabel('Client id').fill('web');
     await dialog.getByLabel('Confidential (issue a secret)').check();
     await dialog.getByLabel('Access-token lifetime').fill('300');
@@ -325,8 +327,8 @@ describe('the console in a browser', () => {
     await page.locator('dialog[open]').waitFor({ state: 'detached' });
     expect(await page.content()).not.toContain(secret);
     const row = page.locator('tr[data-client="web"]');
-    await expect(row.locator('td[data-label="Type"]').innerText()).resolves.toBe('confidential');
-    await expect(row.locator('td[data-label="Access"]').innerText()).resolves.toBe('5 min');
+    await poll(() => row.locator('td[data-label="Type"]').innerText()).toBe('confidential');
+    await poll(() => row.locator('td[data-label="Access"]').innerText()).toBe('5 min');
   });
 
   it("edits a client's lifetimes, keeping its secret", async () => {
@@ -337,8 +339,8 @@ describe('the console in a browser', () => {
     await dialog.getByRole('button', { name: 'Save changes' }).click();
     await announced('Saved client web.');
     const row = page.locator('tr[data-client="web"]');
-    await expect(row.locator('td[data-label="Access"]').innerText()).resolves.toBe('10 min');
-    await expect(row.locator('td[data-label="Idle"]').innerText()).resolves.toBe('1 h');
+    await poll(() => row.locator('td[data-label="Access"]').innerText()).toBe('10 min');
+    await poll(() => row.locator('td[data-label="Idle"]').innerText()).toBe('1 h');
     const clients = (await admin(server.url, 'GET', '/admin/clients')).json as {
       clients: { id: string; accessTtl: number; idleTtl: number; confidential: boolean }[];
     };
@@ -360,7 +362,7 @@ describe('the console in a browser', () => {
     });
     await confirm.click();
     await announced('Removed client web; 1 session revoked.');
-    await expect(page.locator('tr[data-client="web"]').count()).resolves.toBe(0);
+    await poll(() => page.locator('tr[data-client="web"]').count()).toBe(0);
     const clients = (await admin(server.url, 'GET', '/admin/clients')).json as {
       clients: { id: string }[];
     };
@@ -451,7 +453,7 @@ describe('the console in a browser', () => {
     await fresh.goto(`${server.url}/console`);
     await fresh.locator('#admin-token').fill(wrong);
     await fresh.keyboard.press('Enter');
-    await expect(fresh.locator('.error').innerText()).resolves.toMatch(
+    await poll(() => fresh.locator('.error').innerText()).toMatch(
       /^Too many attempts, try again in \d+ s\.$/,
     );
     await fresh.close();
