@@ -63,11 +63,15 @@ describe('the npm package', () => {
 
     // npx baton serve, on its embedded default, answers.
     const port = await freePort();
+    // In a process group of its own: npx runs baton as a child, which a signal to npx alone
+    // would leave running.
     const server = spawn('npx', ['--no-install', 'baton', 'serve'], {
       cwd: app,
       env: { ...process.env, BATON_PORT: String(port), BATON_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    const exited = new Promise((resolve) => server.once('exit', resolve));
     try {
       await expect
         .poll(
@@ -82,7 +86,8 @@ describe('the npm package', () => {
       const docs = await fetch(`http://127.0.0.1:${port}/docs`);
       expect(docs.status).toBe(200);
     } finally {
-      server.kill('SIGTERM');
+      if (server.pid !== undefined) process.kill(-server.pid, 'SIGTERM');
+      await exited;
     }
     expect(readdirSync(app)).toContain('baton.db');
   }, 600_000);
