@@ -6,6 +6,7 @@ import type { InvalidationBus } from './invalidations.js';
 import type { Keyring } from './keyring.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ServiceSecrets } from './secrets.js';
+import type { SessionShapes } from './session-shapes.js';
 import type { Minter } from './mint/mint.js';
 import type { Store } from './store.js';
 
@@ -22,4 +23,6 @@ export interface ServiceContext {
   /** Tells other instances what they must drop from memory (client changes, key rotations). */
   readonly bus: InvalidationBus;
   readonly minter: Minter;
+  /** Shapes of sessions recently refreshed here: their next refresh can take one write. */
+  readonly shapes: SessionShapes;
 }

@@ -143,5 +143,6 @@ export async function issueSession(
       createdAt: now,
     },
   );
+  ctx.shapes.remember(session);
   return { ...tokens, refreshToken };
 }

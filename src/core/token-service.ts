@@ -50,6 +50,7 @@ import { localInvalidationBus, type InvalidationBus } from './invalidations.js';
 import type { SigningKeyRecord } from './records.js';
 import type { NewSecurityEvent, SecurityEvent } from './security-events.js';
 import type { EventQuery, SessionQuery, Store, SweepResult } from './store.js';
+import { createSessionShapes } from './session-shapes.js';
 import { sweep } from './sweep.js';
 import type { TokenSet } from './mint/token-set.js';
 import { recordEvent, securityEvent } from './record-event.js';
@@ -184,6 +185,7 @@ export async function createTokenService(options: TokenServiceOptions): Promise<
       options.mintOnWorker === true
         ? createThreadedMinter(secrets.pepper)
         : createInlineMinter(secrets.pepper),
+    shapes: createSessionShapes(),
   };
   await ensureDefaultClient(ctx);
   // What other instances changed: drop it here too (our own messages come back; harmless).

@@ -2,7 +2,8 @@ import type { ServiceContext } from '../context.js';
 import { BatonError } from '../errors.js';
 import type { Minted } from './mint.js';
 import { randomId } from '../random-id.js';
-import type { ClientRecord, SessionRecord } from '../records.js';
+import type { ClientRecord } from '../records.js';
+import type { SessionShape } from '../session-shapes.js';
 
 /** What a sign-in or a refresh hands to the client; each face renders it in its own format. */
 export interface TokenSet {
@@ -38,7 +39,7 @@ interface IssueTokenSetParams {
 /** The first tokens of a session: a new refresh token, and no retry box (nothing was presented). */
 export async function issueFirstTokens(
   ctx: ServiceContext,
-  session: SessionRecord,
+  session: SessionShape,
   client: ClientRecord,
   params: { scope: string; refreshToken: string; now: number },
 ): Promise<{ tokens: TokenSet; refreshTokenHash: string; accessTokenHash: string }> {
@@ -58,7 +59,7 @@ export async function issueFirstTokens(
 /** The answer of a refresh, sealed into a retry box under the presented credential. */
 export async function issueRefreshAnswer(
   ctx: ServiceContext,
-  session: SessionRecord,
+  session: SessionShape,
   client: ClientRecord,
   params: IssueTokenSetParams & { presentedToken: string },
 ): Promise<{
@@ -86,7 +87,7 @@ const mintedWrong = (detail: string): BatonError =>
  */
 async function issueTokenSet(
   ctx: ServiceContext,
-  session: SessionRecord,
+  session: SessionShape,
   client: ClientRecord,
   params: IssueTokenSetParams,
 ): Promise<Minted> {

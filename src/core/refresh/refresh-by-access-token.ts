@@ -7,6 +7,7 @@ import { hashesEqual, keyedHash } from '../secrets.js';
 import type { ServiceContext } from '../context.js';
 import type { DialectName } from '../dialects.js';
 import { BatonError } from '../errors.js';
+import type { SessionRecord } from '../records.js';
 import { replay } from './replay.js';
 import { rotate } from './rotate.js';
 import {
@@ -55,6 +56,7 @@ export async function refreshByAccessToken(
 }
 
 interface LoadedAccessToken extends LoadedCredential {
+  session: SessionRecord;
   claims: AccessTokenClaims;
 }
 

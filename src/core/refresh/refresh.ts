@@ -8,6 +8,7 @@ import type { SessionRecord } from '../records.js';
 import { narrowScope } from '../scope.js';
 import { checkSessionLive } from '../session-status.js';
 import { findRefreshToken } from './find-refresh-token.js';
+import { parseRefreshToken } from './refresh-token.js';
 import { replay } from './replay.js';
 import { rotate } from './rotate.js';
 import {
@@ -55,20 +56,70 @@ export async function refresh(
   return runRefresh(
     ctx,
     request.ip,
-    () => loadRefreshToken(ctx, request),
-    (loaded, time) => decideRefresh(ctx, request, loaded, time),
+    async (pass) =>
+      (pass === 0 ? speculate(ctx, request) : undefined) ?? loadRefreshToken(ctx, request),
+    (loaded, time) =>
+      loaded.kind === 'shape'
+        ? rotateSpeculatively(ctx, request, loaded, time)
+        : decideRefresh(ctx, request, loaded, time),
+  );
+}
+
+/** A refresh token found in the store, with its session as stored. */
+interface StoredCredential extends LoadedCredential {
+  kind: 'stored';
+  session: SessionRecord;
+}
+
+/**
+ * A refresh token that names a session whose shape this instance knows, at the generation it
+ * claims: not read from the store, so its answer is minted first and the rotation's
+ * compare-and-set decides whether the token was current.
+ */
+interface ShapeCredential extends LoadedCredential {
+  kind: 'shape';
+}
+
+/**
+ * The common refresh in one store write: a genuine tagged token (its tag is Baton's keyed MAC
+ * over the session id and generation, so nobody else can make one) of a rotating session whose
+ * shape is known here. When the token is not the session's current one, or the session has
+ * ended, the write changes nothing and the next pass reads the store and applies every rule as
+ * usual. Requests the shape cannot decide alone (a narrower scope, a companion access token) go
+ * to the store at once, so that their errors come in the usual order.
+ */
+function speculate(ctx: ServiceContext, request: RefreshRequest): ShapeCredential | undefined {
+  if (request.scope !== undefined || request.accessToken !== undefined) return undefined;
+  const parsed = parseRefreshToken(request.refreshToken, ctx.secrets.tokenTagKey);
+  if (parsed === undefined || parsed === 'forged' || parsed.format !== 'tagged') return undefined;
+  const shape = ctx.shapes.get(parsed.sessionId);
+  if (shape === undefined || !shape.rotate) return undefined;
+  return { kind: 'shape', session: shape, generation: parsed.generation };
+}
+
+async function rotateSpeculatively(
+  ctx: ServiceContext,
+  request: RefreshRequest,
+  { session, generation }: ShapeCredential,
+  time: RefreshTime,
+): Promise<RefreshDecision> {
+  const client = await sessionClient(ctx, session, request);
+  return rotate(
+    ctx,
+    { presented: request.refreshToken, tokens: 'rotate' },
+    { session: { ...session, generation }, client, scope: session.scope, time },
   );
 }
 
 async function loadRefreshToken(
   ctx: ServiceContext,
   request: RefreshRequest,
-): Promise<LoadedCredential> {
+): Promise<StoredCredential> {
   const found = await findRefreshToken(ctx, request.refreshToken);
   if (found === undefined) throw unknownToken();
   if (request.accessToken !== undefined)
     await checkCompanionAccessToken(ctx, request.accessToken, found.session.id);
-  return { session: found.session, generation: found.generation };
+  return { kind: 'stored', session: found.session, generation: found.generation };
 }
 
 /** The sevenG rule: the access token beside the refresh token is Baton's, of the same session. */
@@ -94,7 +145,7 @@ async function checkCompanionAccessToken(
 async function decideRefresh(
   ctx: ServiceContext,
   request: RefreshRequest,
-  { session, generation }: LoadedCredential,
+  { session, generation }: StoredCredential,
   time: RefreshTime,
 ): Promise<RefreshDecision> {
   const client = await sessionClient(ctx, session, request);

@@ -2,6 +2,7 @@ import type { ServiceContext } from '../context.js';
 import { BatonError } from '../errors.js';
 import { issueRefreshAnswer } from '../mint/token-set.js';
 import type { ClientRecord, SessionRecord } from '../records.js';
+import type { SessionShape } from '../session-shapes.js';
 import type { TokenChange } from '../store.js';
 import { generateRefreshToken } from './refresh-token.js';
 import { LOST_RACE, type RefreshDecision, type RefreshTime } from './run-refresh.js';
@@ -15,7 +16,8 @@ export interface RotationPlan {
 
 /** The state a rotation is decided on. */
 export interface RotationState {
-  session: SessionRecord;
+  /** The session as it was read, or as its shape and the generation the presented token claims. */
+  session: SessionShape & Pick<SessionRecord, 'generation'>;
   client: ClientRecord;
   scope: string;
   time: RefreshTime;
@@ -61,5 +63,7 @@ export async function rotate(
     retryBox: minted.retryBox,
     tokens,
   });
-  return rotated ? { tokens: minted.tokens, replayed: false } : LOST_RACE;
+  if (!rotated) return LOST_RACE;
+  ctx.shapes.remember(session);
+  return { tokens: minted.tokens, replayed: false };
 }

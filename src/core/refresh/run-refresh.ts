@@ -3,7 +3,7 @@ import { BatonError } from '../errors.js';
 import { checkBudget, isCountedFailure, spendBudget } from '../failure-limits.js';
 import type { TokenSet } from '../mint/token-set.js';
 import { recordEvent, securityEvent } from '../record-event.js';
-import type { SessionRecord } from '../records.js';
+import type { SessionShape } from '../session-shapes.js';
 
 /** The result of a refresh. */
 export interface RefreshResult {
@@ -26,16 +26,18 @@ export interface RefreshTime {
 
 /** What `load` found: the session, and the generation of the presented credential. */
 export interface LoadedCredential {
-  session: SessionRecord;
+  session: SessionShape;
   generation: number;
 }
 
-// A lost race is followed by a re-read that sees the winner, so two passes settle every refresh.
-const MAX_PASSES = 3;
+// A lost race is followed by a re-read that sees the winner, so two passes settle every refresh;
+// a first pass that minted before reading the store may add one.
+const MAX_PASSES = 4;
 
 /**
  * Runs a refresh to its end: `load` finds the session of the presented credential (throwing when
- * it names none), `decide` answers or reports a lost race, after which it all runs again.
+ * it names none; `pass` counts from 0), `decide` answers or reports a lost race, after which it
+ * all runs again.
  *
  * Limits are consulted only once the refresh has failed, so a valid credential is never refused
  * by one: a failure from an IP or of a session that is over its budget is answered 429 instead,
@@ -44,15 +46,15 @@ const MAX_PASSES = 3;
 export async function runRefresh<L extends LoadedCredential>(
   ctx: ServiceContext,
   ip: string | undefined,
-  load: () => Promise<L>,
+  load: (pass: number) => Promise<L>,
   decide: (loaded: L, time: RefreshTime) => Promise<RefreshDecision>,
 ): Promise<RefreshResult> {
   const nowMs = ctx.clock.nowMs();
   const time: RefreshTime = { now: Math.floor(nowMs / 1000), nowMs };
-  let session: SessionRecord | undefined;
+  let session: SessionShape | undefined;
   try {
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const loaded = await load();
+      const loaded = await load(pass);
       session = loaded.session;
       const decision = await decide(loaded, time);
       if (decision !== LOST_RACE) return decision;
@@ -61,6 +63,9 @@ export async function runRefresh<L extends LoadedCredential>(
       detail: 'rotation conflict persisted',
     });
   } catch (error) {
+    // A session that failed to refresh takes the store's path next time, so a stale credential
+    // replayed at it costs a read, not a signature.
+    if (session !== undefined) ctx.shapes.forget(session.id);
     if (isCountedFailure(error)) await answerFailure(ctx, error, ip, session, time.now);
     throw error;
   }
@@ -75,7 +80,7 @@ async function answerFailure(
   ctx: ServiceContext,
   error: BatonError,
   ip: string | undefined,
-  session: SessionRecord | undefined,
+  session: SessionShape | undefined,
   now: number,
 ): Promise<void> {
   const reuse = error.code === 'ERR_REFRESH_TOKEN_REUSED';

@@ -11,7 +11,7 @@ import type { ClientRecord, SessionRecord } from '../records.js';
  */
 export async function sessionClient(
   ctx: ServiceContext,
-  session: SessionRecord,
+  session: Pick<SessionRecord, 'clientId'>,
   caller: {
     client?: ClientIdentity | undefined;
     dialect?: DialectName | undefined;
