@@ -68,8 +68,17 @@ async function profiled(
     return { result };
   }
   const file = join(dir, name);
-  const summary = summariseCpuProfile(file);
-  for (const line of formatProfileSummary(summary)) say(`  ${line}`);
+  // The main thread and the minting thread of the same process (the pid is the 4th field).
+  const pid = name.split('.')[3];
+  const threads = names.filter((other) => other.split('.')[3] === pid).map((n) => join(dir, n));
+  const summary = summariseCpuProfile(threads);
+  const cpu = result.details.cpuCores as CpuUse;
+  const usPerRefresh =
+    cpu.server !== null && cpu.servers === undefined && result.refreshesPerSecond > 0
+      ? (cpu.server * 1e6) / result.refreshesPerSecond
+      : undefined;
+  say(`  CPU profile of all ${threads.length} threads of the server process ${pid ?? ''}:`);
+  for (const line of formatProfileSummary(summary, usPerRefresh)) say(`  ${line}`);
   say(`  profiles kept in ${dir}, main thread ${name} (open in Chrome DevTools; delete when done)`);
   return { result, profile: { file, summary } };
 }
