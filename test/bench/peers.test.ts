@@ -1,5 +1,13 @@
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBenchOptions, type ScenarioName } from '../../bench/options.js';
+import {
+  compareWithPeers,
+  roundOrder,
+  serverCpuPerRefresh,
+  summarisePeers,
+} from '../../bench/peers/rounds.js';
+import type { ScenarioResult } from '../../bench/scenario-result.js';
 import { killAllServers, peerCommand, startServerProcess } from '../../bench/server-process.js';
 import type { ServerProcess } from '../../bench/server-process.js';
 import { freePort } from '../helpers/server-process.js';
@@ -145,5 +153,73 @@ describe('peer-oidc-provider reuse detection', () => {
     );
     expect(after.status).toBe(400);
     expect(after.body.error).toBe('invalid_grant');
+  });
+});
+
+describe('the peer rounds', () => {
+  const result = (
+    scenario: ScenarioName,
+    refreshesPerSecond: number,
+    server: number,
+  ): ScenarioResult => ({
+    scenario,
+    kind: 'http',
+    store: 'memory',
+    concurrency: 50,
+    elapsed: 10,
+    refreshes: refreshesPerSecond * 10,
+    refreshesPerSecond,
+    latency: {
+      samples: refreshesPerSecond * 10,
+      mean: 5,
+      p50: 5,
+      p90: 8,
+      p99: 10,
+      p999: 15,
+      max: 20,
+    },
+    errors: 0,
+    errorKinds: {},
+    details: { cpuCores: { machine: 2, bench: 0.5, server, other: 0 } },
+  });
+
+  it('rotate the order so that each server runs first, in the middle and last once', () => {
+    expect([0, 1, 2].map(roundOrder)).toEqual([
+      ['http-sqlite', 'peer-oidc-provider', 'peer-floor'],
+      ['peer-oidc-provider', 'peer-floor', 'http-sqlite'],
+      ['peer-floor', 'http-sqlite', 'peer-oidc-provider'],
+    ]);
+  });
+
+  it("read each round as Baton's ratio to each peer and take the median over rounds", () => {
+    const round = (n: number, baton: number) => ({
+      round: n,
+      order: roundOrder(n - 1),
+      results: [
+        result('http-sqlite', baton, 1),
+        result('peer-oidc-provider', 1000, 1),
+        result('peer-floor', 4000, 1),
+      ],
+      ratios: compareWithPeers([
+        result('http-sqlite', baton, 1),
+        result('peer-oidc-provider', 1000, 1),
+        result('peer-floor', 4000, 1),
+      ]),
+    });
+    const summary = summarisePeers([round(1, 2000), round(2, 3000), round(3, 2200)]);
+    const oidc = summary.medianRatios.find((ratio) => ratio.peer === 'peer-oidc-provider');
+    expect(oidc?.throughput).toBeCloseTo(2.2);
+    // Same server CPU at 2,200/s against 1,000/s: Baton spends 1/2.2 per refresh.
+    expect(oidc?.cpuPerRefresh).toBeCloseTo(1 / 2.2);
+    expect(summary.medianRefreshesPerSecond['http-sqlite']).toBe(2200);
+    expect(serverCpuPerRefresh(result('peer-floor', 4000, 1))).toBeCloseTo(250);
+  });
+
+  it('are what --only peers selects, with --rounds; a peer alone runs once', () => {
+    const peers = parseBenchOptions(['--only', 'peers', '--rounds', '1'], {});
+    expect(peers).toMatchObject({ peers: true, rounds: 1, scenarios: [] });
+    const floor = parseBenchOptions(['--only', 'peer-floor'], {});
+    expect(floor).toMatchObject({ peers: false, rounds: 3, scenarios: ['peer-floor'] });
+    expect(() => parseBenchOptions(['--rounds', '0'], {})).toThrow(/rounds/);
   });
 });
