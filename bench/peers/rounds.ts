@@ -181,13 +181,15 @@ export function peersChart(
         label: LABELS[name],
         value,
         accent: name === BATON,
-        ...(against === undefined ? {} : { note: `Baton ${against.throughput.toFixed(2)}× this` }),
+        ...(against === undefined ? {} : { note: `(Baton ${against.throughput.toFixed(2)}×)` }),
       },
     ];
   });
   return barChart({
     title: `Refresh with rotation over HTTP, ${run.concurrency} chains (median of ${summary.rounds.length} round${summary.rounds.length === 1 ? '' : 's'})`,
-    unit: `refreshes/s, ${run.duration} s per run, alternated rounds${run.commit === null ? '' : `, commit ${run.commit}`}`,
+    unit:
+      `refreshes/s, median per server; (Baton n×): median of Baton's per-round ratio to it; ` +
+      `${run.duration} s per run${run.commit === null ? '' : `, commit ${run.commit}`}`,
     bars,
   });
 }
