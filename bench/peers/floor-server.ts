@@ -13,6 +13,7 @@ import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto'
 import { createServer } from 'node:http';
 import {
   ACCESS_TOKEN_TTL,
+  failed,
   isAdmin,
   PEER_CLIENT_ID,
   peerSettings,
@@ -60,35 +61,37 @@ const server = createServer((request, response) => {
     sendJson(response, 404, { error: 'not_found' });
     return;
   }
-  void readBody(request).then((body) => {
-    if (path === '/admin/sessions') {
-      if (!isAdmin(request, settings.adminToken)) return sendJson(response, 401, {});
-      const subject = subjectOf(body);
-      if (subject === undefined) return sendJson(response, 400, { error: 'subject' });
-      const token = newToken();
-      tokens.set(token, subject);
-      return sendJson(response, 201, { refreshToken: token });
-    }
-    const form = new URLSearchParams(body ?? '');
-    if (form.get('grant_type') !== 'refresh_token') {
-      return sendJson(response, 400, { error: 'unsupported_grant_type' });
-    }
-    if (form.get('client_id') !== PEER_CLIENT_ID) {
-      return sendJson(response, 401, { error: 'invalid_client' });
-    }
-    const presented = form.get('refresh_token') ?? '';
-    const sub = tokens.get(presented);
-    if (sub === undefined) return sendJson(response, 400, { error: 'invalid_grant' });
-    tokens.delete(presented);
-    const next = newToken();
-    tokens.set(next, sub);
-    return sendJson(response, 200, {
-      access_token: accessToken(sub),
-      token_type: 'Bearer',
-      expires_in: ACCESS_TOKEN_TTL,
-      refresh_token: next,
-    });
-  });
+  void readBody(request)
+    .then((body) => {
+      if (path === '/admin/sessions') {
+        if (!isAdmin(request, settings.adminToken)) return sendJson(response, 401, {});
+        const subject = subjectOf(body);
+        if (subject === undefined) return sendJson(response, 400, { error: 'subject' });
+        const token = newToken();
+        tokens.set(token, subject);
+        return sendJson(response, 201, { refreshToken: token });
+      }
+      const form = new URLSearchParams(body ?? '');
+      if (form.get('grant_type') !== 'refresh_token') {
+        return sendJson(response, 400, { error: 'unsupported_grant_type' });
+      }
+      if (form.get('client_id') !== PEER_CLIENT_ID) {
+        return sendJson(response, 401, { error: 'invalid_client' });
+      }
+      const presented = form.get('refresh_token') ?? '';
+      const sub = tokens.get(presented);
+      if (sub === undefined) return sendJson(response, 400, { error: 'invalid_grant' });
+      tokens.delete(presented);
+      const next = newToken();
+      tokens.set(next, sub);
+      return sendJson(response, 200, {
+        access_token: accessToken(sub),
+        token_type: 'Bearer',
+        expires_in: ACCESS_TOKEN_TTL,
+        refresh_token: next,
+      });
+    })
+    .catch((error: unknown) => failed(response, error));
 });
 
 await serve(server, settings);

@@ -22,6 +22,7 @@ import {
   isAdmin,
   PEER_CLIENT_ID,
   peerSettings,
+  failed,
   readBody,
   sendJson,
   serve,
@@ -83,7 +84,7 @@ const provider = new Provider(`http://${settings.host}:${settings.port}`, {
     },
   },
 });
-// Errors the provider answers (invalid_grant on a reused token) are expected under test.
+// A 500 the provider answers must show in the output the bench keeps of each server.
 provider.on('server_error', (_ctx, error) => {
   process.stderr.write(`oidc-provider server_error: ${String(error)}\n`);
 });
@@ -117,12 +118,14 @@ const server = createServer((request, response) => {
     return;
   }
   if (request.method === 'POST' && path === '/admin/sessions') {
-    void readBody(request).then(async (body) => {
-      if (!isAdmin(request, settings.adminToken)) return sendJson(response, 401, {});
-      const subject = subjectOf(body);
-      if (subject === undefined) return sendJson(response, 400, { error: 'subject' });
-      return sendJson(response, 201, { refreshToken: await mint(subject) });
-    });
+    void readBody(request)
+      .then(async (body) => {
+        if (!isAdmin(request, settings.adminToken)) return sendJson(response, 401, {});
+        const subject = subjectOf(body);
+        if (subject === undefined) return sendJson(response, 400, { error: 'subject' });
+        return sendJson(response, 201, { refreshToken: await mint(subject) });
+      })
+      .catch((error: unknown) => failed(response, error));
     return;
   }
   handle(request, response);

@@ -67,6 +67,13 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
+/** Answers 500 for a request whose handling threw, and says why on stderr. */
+export function failed(response: ServerResponse, error: unknown): void {
+  process.stderr.write(`peer server: ${error instanceof Error ? error.stack : String(error)}\n`);
+  if (!response.headersSent) sendJson(response, 500, { error: 'server_error' });
+  else response.destroy();
+}
+
 /** The subject of a `POST /admin/sessions` body (`{"subject": "…"}`), or `undefined`. */
 export function subjectOf(body: string | undefined): string | undefined {
   try {
