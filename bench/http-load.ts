@@ -48,6 +48,18 @@ const OAUTH: RefreshWire = {
   next: (body) => body.refresh_token,
 };
 
+/**
+ * The OAuth wire as a public client (RFC 6749 §2.1) speaks it: the same request with
+ * `client_id`, which a provider with registered clients needs to find the token's client.
+ */
+const OAUTH_PUBLIC_CLIENT: RefreshWire = {
+  ...OAUTH,
+  request: (token) => ({
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(token)}&client_id=bench`,
+  }),
+};
+
 /** The wire of each HTTP scenario: the OAuth face, or a dialect (docs/dialects.md). */
 const WIRES: Record<string, RefreshWire> = {
   'http-memory': OAUTH,
@@ -57,6 +69,9 @@ const WIRES: Record<string, RefreshWire> = {
   'baseline-postgres': OAUTH,
   'http-postgres-2': OAUTH,
   'http-postgres-redis': OAUTH,
+  // Not Baton: the peers of the comparison (bench/peers/).
+  'peer-oidc-provider': OAUTH_PUBLIC_CLIENT,
+  'peer-floor': OAUTH_PUBLIC_CLIENT,
   // An access-token refresh: verify the JWT, rotate, carry the refresh token forward.
   'http-sqlite-payabli': {
     method: 'POST',

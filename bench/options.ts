@@ -10,6 +10,9 @@ export const SCENARIOS = [
   'http-postgres',
   'http-postgres-2',
   'http-postgres-redis',
+  // Not Baton: the peers of `--only peers` (bench/peers/), driven like http-sqlite.
+  'peer-oidc-provider',
+  'peer-floor',
   // The client side: the SDK's overhead and bundle size, the verifier's throughput.
   'client-overhead',
   'client-size',
@@ -20,7 +23,15 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Settings of one benchmark run. Durations in seconds. */
 export interface BenchOptions {
+  /** The scenarios run once each, in order. */
   scenarios: ScenarioName[];
+  /**
+   * Run the peer comparison (`--only peers`): {@link PEER_ROUND} in alternated rounds, after the
+   * scenarios above.
+   */
+  peers: boolean;
+  /** Rounds of the peer comparison. */
+  rounds: number;
   duration: number;
   warmup: number;
   /** Refresh chains in flight at once: core workers, or autocannon connections. */
@@ -46,6 +57,12 @@ export interface BenchOptions {
   pgPool: number;
 }
 
+/**
+ * The peer comparison: Baton on SQLite (OAuth face) and its peers, run in this order in the first
+ * round and rotated by one in each next round, so that none always runs first or last.
+ */
+export const PEER_ROUND = ['http-sqlite', 'peer-oidc-provider', 'peer-floor'] as const;
+
 /** The database the postgres scenarios use unless BENCH_PG_URL or --pg-url says otherwise. */
 export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 /**
@@ -56,12 +73,13 @@ export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 export const DEFAULT_PG_POOL = 10;
 
 export const USAGE = `usage: npm run bench -- [--only <scenario>[,<scenario>…]] [--duration <s>] [--warmup <s>]
-                       [--concurrency <n>] [--sessions <n>] [--port <n>] [--server auto|dist|tsx|<main.js>]
+                       [--rounds <n>] [--concurrency <n>] [--sessions <n>] [--port <n>] [--server auto|dist|tsx|<main.js>]
                        [--cpu-prof] [--no-save] [--pg-url <url>] [--pg-pool <n>]
 scenarios: ${SCENARIOS.join(', ')}
            (a full name picks one; parts pick all that have them: --only http, --only sqlite,
-           --only postgres, --only payabli)
-environment: BENCH_ONLY, BENCH_DURATION (10), BENCH_WARMUP (2), BENCH_CONCURRENCY (50),
+           --only postgres, --only payabli; --only peers runs ${PEER_ROUND.join(', ')}
+           in --rounds alternated rounds and prints Baton's ratio to each peer)
+environment: BENCH_ONLY, BENCH_DURATION (10), BENCH_WARMUP (2), BENCH_ROUNDS (3), BENCH_CONCURRENCY (50),
              BENCH_SESSIONS (1000), BENCH_PORT (18080; http-postgres-2 also uses the next port),
              BENCH_SERVER (auto), BENCH_CPU_PROF=1,
              BENCH_PG_URL (${DEFAULT_PG_URL}), BENCH_PG_POOL (${DEFAULT_PG_POOL})`;
@@ -86,10 +104,20 @@ function integer(name: string, value: string | undefined, fallback: number, min:
   return parsed;
 }
 
-function selectScenarios(value: string | undefined): ScenarioName[] {
-  if (value === undefined || value.trim() === '' || value === 'all') return [...SCENARIOS];
+function selectScenarios(value: string | undefined): {
+  scenarios: ScenarioName[];
+  peers: boolean;
+} {
+  if (value === undefined || value.trim() === '' || value === 'all') {
+    return { scenarios: [...SCENARIOS], peers: false };
+  }
   const picked = new Set<ScenarioName>();
+  let peers = false;
   for (const word of value.split(',').map((part) => part.trim())) {
+    if (word === 'peers') {
+      peers = true;
+      continue;
+    }
     // A full name picks that scenario alone (http-postgres, not http-postgres-2 as well).
     const exact = SCENARIOS.find((name) => name === word);
     if (exact !== undefined) {
@@ -110,7 +138,7 @@ function selectScenarios(value: string | undefined): ScenarioName[] {
     }
     for (const name of matches) picked.add(name);
   }
-  return SCENARIOS.filter((name) => picked.has(name));
+  return { scenarios: SCENARIOS.filter((name) => picked.has(name)), peers };
 }
 
 function postgresUrl(value: string): string {
@@ -155,6 +183,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     'only',
     'duration',
     'warmup',
+    'rounds',
     'concurrency',
     'sessions',
     'port',
@@ -175,7 +204,8 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   const server = get('server', 'BENCH_SERVER') ?? 'auto';
   const cpuProf = get('cpu-prof', 'BENCH_CPU_PROF');
   return {
-    scenarios: selectScenarios(get('only', 'BENCH_ONLY')),
+    ...selectScenarios(get('only', 'BENCH_ONLY')),
+    rounds: integer('rounds', get('rounds', 'BENCH_ROUNDS'), 3, 1),
     duration: number('duration', get('duration', 'BENCH_DURATION'), 10, 1),
     warmup: number('warmup', get('warmup', 'BENCH_WARMUP'), 2, 0),
     concurrency: integer('concurrency', get('concurrency', 'BENCH_CONCURRENCY'), 50, 1),

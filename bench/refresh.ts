@@ -1,10 +1,12 @@
 /**
  * The refresh benchmark (`npm run bench`): refreshes with rotation on, in process through the
  * core and over HTTP against the real server, on the memory and the SQLite store, and on
- * PostgreSQL with one and two servers, next to a bare Fastify + pg rotation (the baseline). Prints a table and writes the full results to
+ * PostgreSQL with one and two servers, next to a bare Fastify + pg rotation (the baseline), and
+ * against peers (node-oidc-provider, a bare node:http floor) in alternated rounds with
+ * `--only peers`. Prints a table and writes the full results to
  * bench/results/. `npm run bench -- --help` lists the options.
  */
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCoreLoad } from './core-load.js';
@@ -13,10 +15,20 @@ import { formatProfileSummary, summariseCpuProfile, type ProfileSummary } from '
 import {
   BenchUsageError,
   parseBenchOptions,
+  PEER_ROUND,
   USAGE,
   type BenchOptions,
   type ScenarioName,
 } from './options.js';
+import {
+  compareWithPeers,
+  formatPeerRounds,
+  formatRatios,
+  peersChart,
+  roundOrder,
+  summarisePeers,
+  type PeerRound,
+} from './peers/rounds.js';
 import { dropSchemasSync, redactedUrl } from './postgres.js';
 import {
   checkTargets,
@@ -30,6 +42,7 @@ import type { ScenarioResult, StoreKind } from './scenario-result.js';
 import {
   baselineCommand,
   killAllServers,
+  peerCommand,
   ROOT,
   serverCommand,
   type ServerCommand,
@@ -83,6 +96,83 @@ async function profiled(
   return { result, profile: { file, summary } };
 }
 
+/**
+ * Runs one scenario (in process, or over HTTP against its server child) and logs its figures;
+ * `label` names it in the log and in `profiles` (`http-sqlite`, `round 2 peer-floor`).
+ */
+async function runScenario(
+  scenario: ScenarioName,
+  label: string,
+  options: BenchOptions,
+  command: ServerCommand | undefined,
+  profiles: Record<string, { file: string; summary: ProfileSummary }>,
+): Promise<ScenarioResult> {
+  const store = storeOf(scenario);
+  const log = (line: string): void => say(`[${label}] ${line}`);
+  let result: ScenarioResult;
+  if (scenario.startsWith('core-')) {
+    if (store === 'postgres') throw new Error(`${scenario}: no in-process PostgreSQL load`);
+    result = await runCoreLoad({
+      scenario,
+      store,
+      sessions: options.coreSessions,
+      concurrency: options.concurrency,
+      duration: options.duration,
+      warmup: options.warmup,
+      log,
+    });
+  } else {
+    const server = scenario.startsWith('baseline-')
+      ? baselineCommand()
+      : scenario.startsWith('peer-')
+        ? peerCommand(scenario)
+        : (command as ServerCommand);
+    // Loaded on demand so that in-process runs (and their profiles) do without autocannon.
+    const { runHttpLoad } = await import('./http-load.js');
+    const run = await profiled(
+      (cpuProfDir) =>
+        runHttpLoad({
+          scenario,
+          store,
+          connections: options.concurrency,
+          duration: options.duration,
+          warmup: options.warmup,
+          port: options.port,
+          command: server,
+          cpuProfDir,
+          ...(store === 'postgres'
+            ? { postgres: { url: options.pgUrl, pool: options.pgPool } }
+            : {}),
+          log,
+        }),
+      options,
+    );
+    result = run.result;
+    if (run.profile !== undefined) profiles[label] = run.profile;
+  }
+  log(
+    `${Math.round(result.refreshesPerSecond)} refreshes/s, p99 ${result.latency.p99.toFixed(2)} ms, ` +
+      `${result.errors} errors${result.errors > 0 ? ` ${JSON.stringify(result.errorKinds)}` : ''}`,
+  );
+  const cpu = result.details.cpuCores as CpuUse;
+  const servers =
+    cpu.servers === undefined
+      ? ''
+      : ` (${cpu.servers.map((cores) => cores.toFixed(2)).join(' + ')})`;
+  log(
+    `CPU in cores: bench process ${cpu.bench.toFixed(2)}` +
+      `${cpu.server === null ? '' : `, server ${cpu.server.toFixed(2)}${servers}`}` +
+      `, other processes ${cpu.other.toFixed(2)}` +
+      `${cpu.database === undefined ? '' : ` (PostgreSQL ${cpu.database.toFixed(2)})`}`,
+  );
+  // The database server is part of the scenario; only the rest competes with it.
+  const foreign = cpu.other - (cpu.database ?? 0);
+  if (foreign > 0.2) {
+    log(`warning: other processes used ${foreign.toFixed(2)} cores meanwhile; figures are noisy`);
+  }
+  return result;
+}
+
 async function main(): Promise<number> {
   let options: BenchOptions;
   try {
@@ -97,12 +187,16 @@ async function main(): Promise<number> {
   const machine = machineInfo();
   const commit = commitInfo(ROOT);
   let command: ServerCommand | undefined;
-  if (options.scenarios.some((name) => name.startsWith('http-'))) {
+  if (options.peers || options.scenarios.some((name) => name.startsWith('http-'))) {
     command = serverCommand(options.server);
     say(`server child: ${command.mode} (${command.reason})`);
   }
+  const planned = [
+    ...options.scenarios,
+    ...(options.peers ? [`peers (${PEER_ROUND.join(', ')}, ${options.rounds} rounds)`] : []),
+  ];
   say(
-    `refresh benchmark: ${options.scenarios.join(', ')}; ${options.duration} s each after a ${options.warmup} s warm-up; ` +
+    `refresh benchmark: ${planned.join(', ')}; ${options.duration} s each after a ${options.warmup} s warm-up; ` +
       `${options.concurrency} chains in flight; ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}`,
   );
 
@@ -111,69 +205,20 @@ async function main(): Promise<number> {
   const isSdk = (name: string): name is SdkScenario =>
     (SDK_SCENARIOS as readonly string[]).includes(name);
   for (const scenario of options.scenarios.filter((name) => !isSdk(name))) {
-    const store = storeOf(scenario);
-    const log = (line: string): void => say(`[${scenario}] ${line}`);
-    let result: ScenarioResult;
-    if (scenario.startsWith('core-')) {
-      if (store === 'postgres') throw new Error(`${scenario}: no in-process PostgreSQL load`);
-      result = await runCoreLoad({
-        scenario,
-        store,
-        sessions: options.coreSessions,
-        concurrency: options.concurrency,
-        duration: options.duration,
-        warmup: options.warmup,
-        log,
-      });
-    } else {
-      const server = scenario.startsWith('baseline-')
-        ? baselineCommand()
-        : (command as ServerCommand);
-      // Loaded on demand so that in-process runs (and their profiles) do without autocannon.
-      const { runHttpLoad } = await import('./http-load.js');
-      const run = await profiled(
-        (cpuProfDir) =>
-          runHttpLoad({
-            scenario,
-            store,
-            connections: options.concurrency,
-            duration: options.duration,
-            warmup: options.warmup,
-            port: options.port,
-            command: server,
-            cpuProfDir,
-            ...(store === 'postgres'
-              ? { postgres: { url: options.pgUrl, pool: options.pgPool } }
-              : {}),
-            log,
-          }),
-        options,
-      );
-      result = run.result;
-      if (run.profile !== undefined) profiles[scenario] = run.profile;
-    }
-    log(
-      `${Math.round(result.refreshesPerSecond)} refreshes/s, p99 ${result.latency.p99.toFixed(2)} ms, ` +
-        `${result.errors} errors${result.errors > 0 ? ` ${JSON.stringify(result.errorKinds)}` : ''}`,
-    );
-    const cpu = result.details.cpuCores as CpuUse;
-    const servers =
-      cpu.servers === undefined
-        ? ''
-        : ` (${cpu.servers.map((cores) => cores.toFixed(2)).join(' + ')})`;
-    log(
-      `CPU in cores: bench process ${cpu.bench.toFixed(2)}` +
-        `${cpu.server === null ? '' : `, server ${cpu.server.toFixed(2)}${servers}`}` +
-        `, other processes ${cpu.other.toFixed(2)}` +
-        `${cpu.database === undefined ? '' : ` (PostgreSQL ${cpu.database.toFixed(2)})`}`,
-    );
-    // The database server is part of the scenario; only the rest competes with it.
-    const foreign = cpu.other - (cpu.database ?? 0);
-    if (foreign > 0.2) {
-      log(`warning: other processes used ${foreign.toFixed(2)} cores meanwhile; figures are noisy`);
-    }
-    results.push(result);
+    results.push(await runScenario(scenario, scenario, options, command, profiles));
   }
+  const rounds: PeerRound[] = [];
+  for (let round = 0; options.peers && round < options.rounds; round++) {
+    const order = roundOrder(round);
+    say(`peers round ${round + 1} of ${options.rounds}: ${order.join(', ')}`);
+    const runs: ScenarioResult[] = [];
+    for (const scenario of order) {
+      const label = `round ${round + 1} ${scenario}`;
+      runs.push(await runScenario(scenario, label, options, command, profiles));
+    }
+    rounds.push({ round: round + 1, order, results: runs, ratios: compareWithPeers(runs) });
+  }
+  const peers = rounds.length > 0 ? summarisePeers(rounds) : undefined;
 
   const sdk = await runSdk(options.scenarios.filter(isSdk), say);
   const targets = checkTargets(results);
@@ -184,6 +229,14 @@ async function main(): Promise<number> {
       `${comparison.scenario} against baseline-postgres (bare Fastify + pg rotation): ` +
         `${Math.round(comparison.throughputRatio * 100)} % of its refreshes/s, ` +
         `${comparison.p99Ratio.toFixed(2)}× its p99\n`,
+    );
+  }
+  // A run of every scenario has Baton and its peers once each: one round's ratios.
+  if (peers === undefined) {
+    for (const line of formatRatios(compareWithPeers(results))) process.stdout.write(`${line}\n`);
+  } else {
+    process.stdout.write(
+      `\npeers, ${options.rounds} alternated round(s):\n${formatPeerRounds(peers)}\n`,
     );
   }
   for (const check of targets) {
@@ -202,6 +255,7 @@ async function main(): Promise<number> {
       machine,
       settings: {
         scenarios: options.scenarios,
+        ...(options.peers ? { peers: { order: PEER_ROUND, rounds: options.rounds } } : {}),
         durationSeconds: options.duration,
         warmupSeconds: options.warmup,
         concurrency: options.concurrency,
@@ -216,11 +270,27 @@ async function main(): Promise<number> {
       sdk,
       targets,
       againstBaseline,
+      ...(peers === undefined ? {} : { peers }),
       profiles,
     });
     say(`results written to ${files.map((file) => file.slice(ROOT.length + 1)).join(' and ')}`);
+    if (peers !== undefined) {
+      const chart = join(ROOT, 'docs/images/bench-peers.svg');
+      writeFileSync(
+        chart,
+        peersChart(peers, {
+          concurrency: options.concurrency,
+          duration: options.duration,
+          commit: commit.commit,
+        }),
+      );
+      say(`chart written to ${chart.slice(ROOT.length + 1)}`);
+    }
+  } else if (peers !== undefined) {
+    say('--no-save: docs/images/bench-peers.svg left as it was');
   }
-  return results.some((result) => result.errors > 0) ? 1 : 0;
+  const failed = [...results, ...rounds.flatMap((round) => round.results)];
+  return failed.some((result) => result.errors > 0) ? 1 : 0;
 }
 
 let finished = false;

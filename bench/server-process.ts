@@ -80,6 +80,26 @@ export function baselineCommand(): ServerCommand {
   };
 }
 
+/** The peer servers of the comparison, by scenario (bench/peers/). */
+const PEERS: Record<string, { file: string; reason: string }> = {
+  'peer-oidc-provider': {
+    file: 'bench/peers/oidc-provider-server.ts',
+    reason:
+      'node-oidc-provider, in-memory adapter (bench/peers/oidc-provider-server.ts), not Baton',
+  },
+  'peer-floor': {
+    file: 'bench/peers/floor-server.ts',
+    reason: 'node:http + Map + one Ed25519 signature (bench/peers/floor-server.ts), not Baton',
+  },
+};
+
+/** The server of a peer scenario (`peer-oidc-provider`, `peer-floor`), through tsx. */
+export function peerCommand(scenario: string): ServerCommand {
+  const peer = PEERS[scenario];
+  if (peer === undefined) throw new Error(`${scenario} is not a peer scenario`);
+  return { mode: 'tsx', args: ['--import', 'tsx', join(ROOT, peer.file)], reason: peer.reason };
+}
+
 /** Options of {@link startServerProcess}. */
 export interface ServerProcessOptions {
   command: ServerCommand;
