@@ -134,7 +134,9 @@ export async function postgresDataDirectory(url: string): Promise<string | undef
   client.on('error', () => {});
   try {
     await client.connect();
-    const { rows } = await client.query<{ setting: string }>('SHOW data_directory');
+    const { rows } = await client.query<{ setting: string }>(
+      "SELECT current_setting('data_directory') AS setting",
+    );
     return rows[0]?.setting;
   } catch {
     return undefined;
