@@ -14,7 +14,13 @@ import { killAllServers, ROOT, serverCommand, startServerProcess } from '../serv
 import { lineChart } from '../svg.js';
 import { makeTempDir, removeTempDir, removeTempDirs } from '../temp-dirs.js';
 import { startIssuer } from './issuer.js';
-import { createLiveCounter, databaseBytes, heapUsedBytes, residentBytes } from './samplers.js';
+import {
+  checkpointedBytes,
+  createLiveCounter,
+  databaseBytes,
+  heapUsedBytes,
+  residentBytes,
+} from './samplers.js';
 import { parseSoakOptions, type SoakOptions } from './soak-options.js';
 
 const say = (line: string): void => {
@@ -129,11 +135,13 @@ async function run(options: SoakOptions): Promise<number> {
     const issued = await issuer.stop();
     if (Date.now() - started - (samples.at(-1)?.t ?? 0) * 1000 > 1000) await take();
 
+    // At rest: the server stopped, the WAL copied into the file and emptied.
+    await server.stop();
+    live.close();
+    const rest = checkpointedBytes(path);
+
     const last = samples.at(-1) as Sample;
-    const first = samples[0] as Sample;
     const dbBytes = last.dbFile + last.dbWal;
-    const grown = dbBytes - (first.dbFile + first.dbWal);
-    const added = last.liveSessions - first.liveSessions;
     const flatness = rssFlatness(samples, options.settle);
     const heapKnown = samples.some((s) => s.heapUsed !== undefined);
     const summary = {
@@ -147,8 +155,8 @@ async function run(options: SoakOptions): Promise<number> {
       liveSessions: last.liveSessions,
       dbBytes,
       bytesPerSession: last.liveSessions === 0 ? null : dbBytes / last.liveSessions,
-      fileBytesPerSession: last.liveSessions === 0 ? null : last.dbFile / last.liveSessions,
-      bytesPerAddedSession: added <= 0 ? null : grown / added,
+      bytesAtRest: rest,
+      bytesPerSessionAtRest: last.liveSessions === 0 ? null : rest / last.liveSessions,
       rss: flatness,
       heapFromMetrics: heapKnown,
     };
@@ -160,9 +168,8 @@ async function run(options: SoakOptions): Promise<number> {
     );
     process.stdout.write(
       `database ${mib(dbBytes)} MiB for ${last.liveSessions.toLocaleString('en-US')} live sessions: ` +
-        `${summary.bytesPerSession === null ? '—' : Math.round(summary.bytesPerSession)} bytes per session with the WAL, ` +
-        `${summary.fileBytesPerSession === null ? '—' : Math.round(summary.fileBytesPerSession)} in the file alone, ` +
-        `${summary.bytesPerAddedSession === null ? '—' : Math.round(summary.bytesPerAddedSession)} per session added during the run\n`,
+        `${summary.bytesPerSessionAtRest === null ? '—' : Math.round(summary.bytesPerSessionAtRest)} bytes per session at rest ` +
+        `(${mib(rest)} MiB checkpointed after the run; ${summary.bytesPerSession === null ? '—' : Math.round(summary.bytesPerSession)} with the WAL while running)\n`,
     );
     process.stdout.write(
       flatness.range === null
@@ -219,7 +226,7 @@ async function run(options: SoakOptions): Promise<number> {
     }
     return load.errors > 0 || issued.failed > 0 ? 1 : 0;
   } finally {
-    live.close();
+    if (live.open) live.close();
     await server.stop();
     removeTempDir(dir);
   }

@@ -33,7 +33,11 @@ export function databaseBytes(path: string): { file: number; wal: number } {
  * Counts live sessions in a SQLite store file (the store's own rule: neither revoked, past
  * expiry nor idle) through a read-only connection, which in WAL mode never blocks the server.
  */
-export function createLiveCounter(path: string): { count(): number; close(): void } {
+export function createLiveCounter(path: string): {
+  count(): number;
+  close(): void;
+  readonly open: boolean;
+} {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   const statement = db.prepare<[number, number], { n: number }>(
     `SELECT count(*) AS n FROM sessions
@@ -47,5 +51,20 @@ export function createLiveCounter(path: string): { count(): number; close(): voi
     close() {
       db.close();
     },
+    get open() {
+      return db.open;
+    },
   };
+}
+
+/** Bytes of a SQLite database nobody else has open, once its WAL is checkpointed and emptied. */
+export function checkpointedBytes(path: string): number {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+  const { file, wal } = databaseBytes(path);
+  return file + wal;
 }
