@@ -6,8 +6,8 @@
  * and docs/images/bench-scale.svg. `npm run bench:scale -- --help` lists the options.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { dropSchemasSync, redactedUrl } from '../postgres.js';
 import { killAllServers, ROOT, serverCommand } from '../server-process.js';
 import { measureSize, type SizeResult } from './measure-size.js';
@@ -37,7 +37,7 @@ async function freeFor(
   store: SizeResult['store'],
   options: ScaleOptions,
 ): Promise<number | undefined> {
-  if (store === 'sqlite') return freeBytes(options.dir ?? process.env.TMPDIR ?? '/tmp');
+  if (store === 'sqlite') return freeBytes(options.dir ?? tmpdir());
   const dataDirectory = await postgresDataDirectory(options.pgUrl);
   return dataDirectory === undefined ? undefined : freeBytes(dataDirectory);
 }
@@ -59,6 +59,29 @@ async function main(): Promise<number> {
   );
   const results: SizeResult[] = [];
   const skipped: SkippedSize[] = [];
+  const file = join(
+    ROOT,
+    'bench/results',
+    `scale-${startedAt.toISOString().replace(/:/g, '-')}.json`,
+  );
+  const chart = join(ROOT, 'docs/images/bench-scale.svg');
+  const save = (done: readonly SizeResult[], left: readonly SkippedSize[]) => {
+    mkdirSync(dirname(file), { recursive: true });
+    const report = {
+      kind: 'scale',
+      startedAt: startedAt.toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      server: command,
+      options: { ...options, pgUrl: redactedUrl(options.pgUrl) },
+      results: done,
+      skipped: left,
+      verdicts: scaleVerdicts(done),
+    };
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(chart, scaleChart(done));
+    return { file, chart };
+  };
   for (const store of options.stores) {
     for (const sessions of options.sizes) {
       const loaded = sessions + Math.min(options.sweep, sessions);
@@ -81,9 +104,16 @@ async function main(): Promise<number> {
             ? sqliteTarget(options.dir, options.cacheMib)
             : await postgresTarget(options.pgUrl, options.pgPool);
         results.push(await measureSize(store, target, sessions, { options, command, log: say }));
+      } catch (error) {
+        // One size failing (a full disk, a server that did not start) leaves the others to run.
+        const reason = `failed: ${error instanceof Error ? error.message : String(error)}`;
+        say(`${store} ${formatCount(sessions)}: ${reason}`);
+        skipped.push({ store, sessions, reason });
       } finally {
-        await target?.close();
+        await target?.close().catch((error: unknown) => say(`cleanup failed: ${String(error)}`));
       }
+      // Saved after every size, so that a long run that is cut short keeps what it measured.
+      if (options.save && results.length > 0) save(results, skipped);
     }
   }
 
@@ -93,28 +123,15 @@ async function main(): Promise<number> {
     process.stdout.write(`skipped ${skip.store} ${formatCount(skip.sessions)}: ${skip.reason}\n`);
 
   if (options.save && results.length > 0) {
-    const dir = join(ROOT, 'bench/results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `scale-${startedAt.toISOString().replace(/:/g, '-')}.json`);
-    const report = {
-      kind: 'scale',
-      startedAt: startedAt.toISOString(),
-      node: process.version,
-      cpus: cpus().length,
-      server: command,
-      options: { ...options, pgUrl: redactedUrl(options.pgUrl) },
-      results,
-      skipped,
-      verdicts: scaleVerdicts(results),
-    };
-    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-    const chart = join(ROOT, 'docs/images/bench-scale.svg');
-    writeFileSync(chart, scaleChart(results));
+    const { file, chart } = save(results, skipped);
     say(
       `results written to ${file.slice(ROOT.length + 1)}, chart to ${chart.slice(ROOT.length + 1)}`,
     );
   }
-  return results.some((r) => r.refresh.errors > 0) ? 1 : 0;
+  return skipped.some((skip) => skip.reason.startsWith('failed')) ||
+    results.some((r) => r.refresh.errors > 0)
+    ? 1
+    : 0;
 }
 
 let finished = false;
