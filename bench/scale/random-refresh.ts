@@ -35,6 +35,9 @@ export interface RandomRefreshRun {
 
 /** A session drawn uniformly from all of them, skipping the ones in flight or out of the run. */
 function draw(chains: Chains): number {
+  // With every session taken (a tiny store, or many errors), a taken one: that request fails
+  // and counts as an error, where looking on would hang the load generator.
+  if (chains.busy.size >= chains.count) return Math.floor(Math.random() * chains.count);
   for (;;) {
     const index = Math.floor(Math.random() * chains.count);
     if (!chains.busy.has(index)) return index;
@@ -42,17 +45,28 @@ function draw(chains: Chains): number {
 }
 
 /**
+ * Which session a request refreshes: one drawn uniformly at random from all of them, or always
+ * the connection's own (connection `i` keeps session `i`, the way one client refreshes).
+ */
+export type ChainPick = 'random' | 'per-connection';
+
+/**
  * Refreshes over the OAuth face (POST /oauth/token) for `seconds` on `connections` connections.
- * Each request refreshes a session drawn uniformly at random from all of them, continuing that
- * session's chain (its first token, or the one its last refresh returned): the refreshes land
- * all over the sessions table and its indexes, as a large population of clients does.
+ * With `random`, each request refreshes a session drawn uniformly at random from all of them,
+ * continuing that session's chain (its first token, or the one its last refresh returned): the
+ * refreshes land all over the sessions table and its indexes, as a large population of clients
+ * does. With `per-connection`, each connection chains the refreshes of its own session.
  */
 export async function runRandomRefresh(
   url: string,
   chains: Chains,
   connections: number,
   seconds: number,
+  pick: ChainPick = 'random',
 ): Promise<RandomRefreshRun> {
+  if (pick === 'per-connection' && chains.count < connections)
+    throw new Error(`${connections} connections need as many sessions, not ${chains.count}`);
+  let connected = 0;
   const errorKinds: Record<string, number> = {};
   const latency = new LatencyRecorder();
   let refreshes = 0;
@@ -65,14 +79,17 @@ export async function runRandomRefresh(
     method: 'POST',
     path: '/oauth/token',
     setupClient(client) {
-      const chain = { index: -1 };
+      const own = connected++;
+      const chain = { index: own };
       client.setRequests([
         {
           method: 'POST',
           path: '/oauth/token',
           setupRequest(request) {
-            chain.index = draw(chains);
-            chains.busy.add(chain.index);
+            if (pick === 'random') {
+              chain.index = draw(chains);
+              chains.busy.add(chain.index);
+            }
             const token = chains.current.get(chain.index) ?? chains.first(chain.index);
             return {
               ...request,
@@ -90,7 +107,8 @@ export async function runRandomRefresh(
               }
             }
             if (typeof next !== 'string') {
-              // The session stays busy: it leaves the run.
+              // A random pick's session stays busy: it leaves the run. A connection's own session
+              // presents the same token again, and fails again, as one client would.
               countError(
                 errorKinds,
                 status === 200

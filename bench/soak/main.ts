@@ -130,7 +130,13 @@ async function run(options: SoakOptions): Promise<number> {
     await take();
     const sampler = setInterval(() => void take(), options.sample * 1000);
     const issuer = startIssuer(server.url, adminToken, options.issueRate);
-    const load = await runRandomRefresh(server.url, chains, options.connections, options.duration);
+    const load = await runRandomRefresh(
+      server.url,
+      chains,
+      options.connections,
+      options.duration,
+      'per-connection',
+    );
     clearInterval(sampler);
     const issued = await issuer.stop();
     if (Date.now() - started - (samples.at(-1)?.t ?? 0) * 1000 > 1000) await take();
