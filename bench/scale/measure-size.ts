@@ -29,11 +29,15 @@ export interface SizeResult {
   bytesAtRest: number;
   bytesPerSession: number;
   bytesParts: Record<string, number>;
+  /** Sessions holding a retry box after the run, and its mean stored size in bytes. */
+  retryBoxes: { count: number; meanBytes: number };
   /**
-   * Bytes per session once every session has been refreshed (its row holds the sealed answer
-   * of its last refresh): the loaded figure plus the growth per session refreshed in the run.
+   * Bytes per session once every session has been refreshed: the loaded figure plus the retry
+   * box its row then holds (the sealed answer of its last refresh).
    */
   bytesPerRefreshedSession: number;
+  /** The growth at rest during the run per session refreshed (page splits included). */
+  growthPerRefreshedSession: number;
   sweep: { sessions: number; seconds: number; secondsPerMillion: number; batches: number };
 }
 
@@ -121,6 +125,7 @@ export async function measureSize(
   );
 
   const rest = await target.bytesAtRest();
+  const retryBoxes = await target.retryBoxes();
 
   // The sweeper's work: ended sessions past retention, deleted in the server's batches.
   const ended = Math.min(options.sweep, sessions);
@@ -157,7 +162,7 @@ export async function measureSize(
   if (swept !== ended) log(`  the sweep removed ${swept} sessions of ${ended} ended ones`);
   log(
     `  ${loaded.bytes.toLocaleString('en-US')} bytes loaded (${Math.round(loaded.bytes / sessions)} per session), ` +
-      `${rest.bytes.toLocaleString('en-US')} after the run (${Math.round(rest.bytes / sessions)} per session, ${refresh.sessionsTouched.toLocaleString('en-US')} sessions refreshed); sweep of ${ended.toLocaleString('en-US')} ended sessions ${sweepSeconds.toFixed(2)} s`,
+      `${rest.bytes.toLocaleString('en-US')} after the run (${Math.round(rest.bytes / sessions)} per session, ${refresh.sessionsTouched.toLocaleString('en-US')} sessions refreshed, retry box ${Math.round(retryBoxes.meanBytes)} B); sweep of ${ended.toLocaleString('en-US')} ended sessions ${sweepSeconds.toFixed(2)} s`,
   );
   return {
     store,
@@ -174,11 +179,10 @@ export async function measureSize(
     bytesAtRest: rest.bytes,
     bytesPerSession: rest.bytes / sessions,
     bytesParts: rest.parts,
-    bytesPerRefreshedSession:
-      loaded.bytes / sessions +
-      (refresh.sessionsTouched === 0
-        ? 0
-        : Math.max(0, rest.bytes - loaded.bytes) / refresh.sessionsTouched),
+    retryBoxes,
+    bytesPerRefreshedSession: loaded.bytes / sessions + retryBoxes.meanBytes,
+    growthPerRefreshedSession:
+      refresh.sessionsTouched === 0 ? 0 : (rest.bytes - loaded.bytes) / refresh.sessionsTouched,
     sweep: {
       sessions: swept,
       seconds: sweepSeconds,

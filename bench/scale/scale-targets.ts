@@ -20,6 +20,8 @@ export interface ScaleTarget {
   settle(): Promise<void>;
   /** Bytes the store's data takes on disk, with the parts it is made of. */
   bytesAtRest(): Promise<{ bytes: number; parts: Record<string, number> }>;
+  /** How many sessions hold a retry box (the sealed answer of their last refresh), and its mean size. */
+  retryBoxes(): Promise<{ count: number; meanBytes: number }>;
   /** The store itself (migrations applied already), for the sweep. */
   openStore(): Promise<Store>;
   close(): Promise<void>;
@@ -72,6 +74,19 @@ export function sqliteTarget(parent: string | undefined, cacheMib: number): Scal
       const parts = { file: sizeOf(path), wal: sizeOf(`${path}-wal`) };
       return { bytes: parts.file + parts.wal, parts };
     },
+    async retryBoxes() {
+      const db = new Database(path, { readonly: true });
+      try {
+        const row = db
+          .prepare(
+            'SELECT count(retry_box) AS count, coalesce(avg(length(retry_box)), 0) AS meanBytes FROM sessions',
+          )
+          .get() as { count: number; meanBytes: number };
+        return row;
+      } finally {
+        db.close();
+      }
+    },
     async openStore() {
       return createSqliteStore({ path, backgroundCheckpoints: false, migrate: false });
     },
@@ -110,6 +125,12 @@ export async function postgresTarget(url: string, pool: number): Promise<ScaleTa
       ]);
       const parts = Object.fromEntries(rows.map((row) => [row.name, row.bytes]));
       return { bytes: rows.reduce((sum, row) => sum + row.bytes, 0), parts };
+    },
+    async retryBoxes() {
+      const { rows } = await loader.query<{ count: number; mean_bytes: number }>(
+        'SELECT count(retry_box)::float8 AS count, coalesce(avg(pg_column_size(retry_box)), 0)::float8 AS mean_bytes FROM sessions',
+      );
+      return { count: rows[0]?.count ?? 0, meanBytes: rows[0]?.mean_bytes ?? 0 };
     },
     async openStore() {
       return createPostgresStore({
