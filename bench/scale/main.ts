@@ -28,8 +28,8 @@ const say = (line: string): void => {
 
 /**
  * Disk a size needs, in bytes per session loaded (live and ended), with room to spare: about
- * twice what the trial runs measured at rest (SQLite ≈ 330 B, PostgreSQL ≈ 600 B with its
- * fillfactor), which covers the WAL and the refresh churn.
+ * twice what a session takes as loaded (SQLite ≈ 360 B, PostgreSQL ≈ 740 B with its
+ * fillfactor), which covers the WAL and the sessions refreshed during the run.
  */
 const DISK_PER_SESSION = { sqlite: 700, postgres: 1300 } as const;
 
