@@ -14,6 +14,7 @@ const NEEDS_SERVICES = [
   'test/console/**/*.test.ts',
   'test/http/api-reference.test.ts',
   'test/verifier/browser.test.ts',
+  'test/bench/scale-load.test.ts',
   // npm pack and npm install: the npm registry for the dependencies, and minutes.
   'test/e2e/package.test.ts',
 ];
