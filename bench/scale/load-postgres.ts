@@ -11,7 +11,7 @@ const INSERT_BATCH = `WITH s AS (
       access_ttl, rotate, last_active_at, generation, rotated_at_ms, retry_box, revoked_at,
       revoke_reason, ends_at, access_hash)
     SELECT u.id, u.subject, 'default', '', '{}', $5, $6, ${IDLE_TTL}, ${ACCESS_TTL}, true, $7, 0,
-      NULL, NULL, NULL, NULL, $8, u.access_hash
+      $9::bigint, $10::bytea, NULL, NULL, $8, u.access_hash
     FROM unnest($1::text[], $2::text[], $3::bytea[]) AS u(id, subject, access_hash)
   )
   INSERT INTO refresh_tokens (session_id, hash, generation, created_at)
@@ -51,6 +51,8 @@ export async function loadPostgres(client: pg.ClientBase, load: BulkLoad): Promi
         times.expiresAt,
         times.lastActiveAt,
         times.endsAt,
+        load.retryBox === null ? null : times.createdAt * 1000,
+        load.retryBox,
       ])
       .then(() => load.progress?.(to - load.from));
     // A failed batch is reported by the next await; keep it from counting as unhandled meanwhile.

@@ -16,6 +16,12 @@ export interface BulkLoad {
   times: SessionTimes;
   /** Sessions per transaction (SQLite) or per statement (PostgreSQL). */
   batch: number;
+  /**
+   * Each session's sealed answer of its last refresh, as a session holds one from its first
+   * refresh on: a stand-in of the real size (never opened, since no loaded token is a retry),
+   * or `null` to load sessions as issued.
+   */
+  retryBox: Buffer | null;
   /** Called after each batch with the number written so far. */
   progress?: (written: number) => void;
 }
@@ -59,9 +65,9 @@ export function loadSqlite(path: string, load: BulkLoad, options: SqliteLoadOpti
           rotate: 1,
           lastActiveAt: times.lastActiveAt,
           generation: 0,
-          rotatedAtMs: null,
+          rotatedAtMs: load.retryBox === null ? null : times.createdAt * 1000,
           accessHash: session.accessHash,
-          retryBox: null,
+          retryBox: load.retryBox,
           revokedAt: null,
           revokeReason: null,
           endsAt: times.endsAt,

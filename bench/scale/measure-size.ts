@@ -65,6 +65,7 @@ export async function measureSize(
   const secret = randomBytes(32).toString('base64url');
   const make = createSessionMaker(secret, randomBytes(16).toString('base64url'));
   const now = Math.floor(Date.now() / 1000);
+  const retryBox = options.retryBox > 0 ? randomBytes(options.retryBox) : null;
 
   let lastReport = Date.now();
   const loadStart = process.hrtime.bigint();
@@ -74,6 +75,7 @@ export async function measureSize(
     count: sessions,
     times: liveTimes(now),
     batch: options.batch,
+    retryBox,
     progress(written) {
       if (Date.now() - lastReport < 15_000) return;
       lastReport = Date.now();
@@ -135,6 +137,7 @@ export async function measureSize(
     count: ended,
     times: endedTimes(now),
     batch: options.batch,
+    retryBox,
   });
   await target.settle();
   const storeApi = await target.openStore();
@@ -180,7 +183,8 @@ export async function measureSize(
     bytesPerSession: rest.bytes / sessions,
     bytesParts: rest.parts,
     retryBoxes,
-    bytesPerRefreshedSession: loaded.bytes / sessions + retryBoxes.meanBytes,
+    bytesPerRefreshedSession:
+      loaded.bytes / sessions + (retryBox === null ? retryBoxes.meanBytes : 0),
     growthPerRefreshedSession:
       refresh.sessionsTouched === 0 ? 0 : (rest.bytes - loaded.bytes) / refresh.sessionsTouched,
     sweep: {

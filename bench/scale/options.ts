@@ -11,6 +11,8 @@ export interface ScaleOptions {
   sweep: number;
   /** Sessions per load transaction (SQLite) or statement (PostgreSQL). */
   batch: number;
+  /** Bytes of the stand-in retry box each loaded session holds; 0 loads them as issued. */
+  retryBox: number;
   /** Page cache of the SQLite loading connection, MiB. */
   cacheMib: number;
   /** Where the SQLite files go (a fresh directory inside). */
@@ -30,6 +32,8 @@ export const SCALE_USAGE = `usage: npm run bench:scale -- [options]
   --connections <n>    concurrent refreshes (default 50)
   --sweep <n>          ended sessions loaded and swept to time the sweeper (default 100k, at most the size)
   --batch <n>          sessions per load transaction / INSERT (default 20000)
+  --retry-box <bytes>  load sessions as after a refresh, each holding a sealed answer of this size
+                       (default 875, what a refresh with the default claims stores); 0: as issued
   --cache-mib <n>      SQLite page cache while loading (default 1024)
   --dir <path>         where the SQLite files go (default the system temp directory)
   --port <n>           server port (default 4610)
@@ -72,6 +76,7 @@ export function parseScaleOptions(argv: string[], env: NodeJS.ProcessEnv): Scale
     connections: 50,
     sweep: 100_000,
     batch: 20_000,
+    retryBox: 875,
     cacheMib: 1024,
     dir: undefined,
     port: 4610,
@@ -114,6 +119,9 @@ export function parseScaleOptions(argv: string[], env: NodeJS.ProcessEnv): Scale
         break;
       case '--batch':
         options.batch = parseCount(value());
+        break;
+      case '--retry-box':
+        options.retryBox = Math.round(positive(flag, value()));
         break;
       case '--cache-mib':
         options.cacheMib = Math.max(2, Math.round(positive(flag, value())));
