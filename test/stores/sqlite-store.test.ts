@@ -17,6 +17,46 @@ describeStoreConformance('sqlite', {
 describe('sqlite store on disk', () => {
   afterEach(() => dirs.cleanup());
 
+  it('counts live sessions exactly across many stretches, yielding to the event loop between them', async () => {
+    const path = join(dirs.make(), 'baton.db');
+    const store = createSqliteStore({ path, backgroundCheckpoints: false });
+    const now = 1_000_000;
+    // 12,345 sessions written straight into the schema: every 7th revoked, every 11th past its
+    // absolute end, every 13th idle; the rest live. Several stretches of the count, one partial.
+    const db = new Database(path);
+    db.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12345)
+       INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at, idle_ttl,
+         access_ttl, rotate, last_active_at, generation, revoked_at, ends_at)
+       SELECT 'ses_' || printf('%022d', i), 'user-' || i, 'default', '', '{}', 0,
+         CASE WHEN i % 11 = 0 THEN @now ELSE @now + 100 END, 100, 60, 1,
+         CASE WHEN i % 13 = 0 THEN @now - 100 ELSE @now END, 0,
+         CASE WHEN i % 7 = 0 THEN 1 ELSE NULL END, @now + 100
+       FROM n`,
+    ).run({ now });
+    db.close();
+    let live = 0;
+    for (let i = 1; i <= 12_345; i++) if (i % 7 !== 0 && i % 11 !== 0 && i % 13 !== 0) live++;
+
+    // Counts the event loop's turns while the count runs.
+    let turns = 0;
+    let counting = true;
+    const tick = (): void => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    try {
+      expect(await store.countLiveSessions(now)).toBe(live);
+    } finally {
+      counting = false;
+    }
+    // Other work ran between the stretches: the count did not hold the event loop throughout.
+    expect(turns).toBeGreaterThanOrEqual(2);
+    expect(await store.countLiveSessions(now + 1_000)).toBe(0);
+    await store.close();
+  });
+
   it('keeps its data across a reopen of the same file', async () => {
     const path = join(dirs.make(), 'baton.db');
     const first = createSqliteStore({ path });

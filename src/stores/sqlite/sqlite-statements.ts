@@ -23,6 +23,12 @@ export interface Prepared<P extends unknown[] | object, R> {
   all(...params: Params<P>): R[];
 }
 
+/** A stretch of sessions counted: its live ones, and its last rowid (`null` past the end). */
+export interface CountChunkRow {
+  n: number;
+  last: number | null;
+}
+
 /** Every statement of the SQLite store, prepared once on its connection. */
 export function prepareStatements(db: Database.Database) {
   const prepare = <P extends unknown[] | object = unknown[], R = unknown>(
@@ -150,9 +156,12 @@ export function prepareStatements(db: Database.Database) {
          FROM sessions WHERE ends_at < ? ORDER BY ends_at LIMIT ?`,
     ),
     moveEnd: prepare('UPDATE sessions SET ends_at = ? WHERE id = ?'),
-    countLive: prepare<[number, number], { n: number }>(
-      `SELECT count(*) AS n FROM sessions
-         WHERE revoked_at IS NULL AND expires_at > ? AND last_active_at + idle_ttl > ?`,
+    // One stretch of the sessions in rowid order: how many of them are live, and where it ended.
+    countLiveChunk: prepare<{ now: number; after: number; limit: number }, CountChunkRow>(
+      `SELECT coalesce(sum(revoked_at IS NULL AND expires_at > @now AND last_active_at + idle_ttl > @now), 0) AS n,
+              max(rowid) AS last
+         FROM (SELECT rowid, revoked_at, expires_at, last_active_at, idle_ttl FROM sessions
+                WHERE rowid > @after ORDER BY rowid LIMIT @limit)`,
     ),
     deleteTokensOf: prepare(
       'DELETE FROM refresh_tokens WHERE session_id IN (SELECT value FROM json_each(?))',

@@ -26,7 +26,7 @@ import {
   toSession,
 } from '../sql-rows.js';
 import { migrateSqlite } from './sqlite-migrations.js';
-import { prepareStatements } from './sqlite-statements.js';
+import { prepareStatements, type CountChunkRow } from './sqlite-statements.js';
 import { createSqliteWrites } from './sqlite-writes.js';
 
 /** What the readiness probe writes besides its timestamp: 64 KiB. */
@@ -46,6 +46,9 @@ export interface SqliteStoreOptions {
   /** Apply pending migrations when opening (default true). */
   migrate?: boolean;
 }
+
+/** Sessions read per stretch of the live count: a few milliseconds of the event loop each. */
+const COUNT_CHUNK = 5_000;
 
 /**
  * The embedded store: one SQLite file in WAL mode, opened with better-sqlite3. Each operation is
@@ -206,7 +209,25 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       ),
     ),
 
-    countLiveSessions: guard((now: number) => sql.countLive.get(now, now)?.n ?? 0),
+    async countLiveSessions(now: number) {
+      // A scan of every session: in stretches, yielding between them, so that with millions of
+      // sessions the event loop keeps answering refreshes (one statement took seconds).
+      let live = 0;
+      let after = 0;
+      for (;;) {
+        let chunk: CountChunkRow | undefined;
+        try {
+          file.check();
+          chunk = sql.countLiveChunk.get({ now, after, limit: COUNT_CHUNK });
+        } catch (error) {
+          return unavailable(error);
+        }
+        if (chunk === undefined || chunk.last === null) return live;
+        live += chunk.n;
+        after = chunk.last;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
 
     sweep: guard((cutoffs: SweepCutoffs) => sweep.immediate(cutoffs)),
   };
