@@ -137,7 +137,11 @@ export function lineChart(options: {
       `<text x="${left - 8}" y="${py(tick) + 4}" ${FONT} font-size="11" fill="#666" text-anchor="end">${formatNumber(tick)}</text>`,
     );
   }
-  for (const tick of xs) {
+  // Every distinct x is labelled on a log axis (a few sizes); a long linear series (samples over
+  // time) gets round ticks instead, so the labels do not run into each other.
+  const xTicks =
+    !logX && xs.length > 8 ? niceTicks(xs.at(-1) ?? 1, 6).filter((t) => t >= (xs[0] ?? 0)) : xs;
+  for (const tick of xTicks) {
     body.push(
       `<line x1="${px(tick)}" y1="${top + plotHeight}" x2="${px(tick)}" y2="${top + plotHeight + 5}" stroke="#999"/>`,
       `<text x="${px(tick)}" y="${top + plotHeight + 18}" ${FONT} font-size="11" fill="#666" text-anchor="middle">${escapeXml(formatX(tick))}</text>`,
