@@ -41,7 +41,6 @@ import {
 import type { ScenarioResult, StoreKind } from './scenario-result.js';
 import {
   baselineCommand,
-  killAllServers,
   peerCommand,
   ROOT,
   serverCommand,
@@ -49,6 +48,7 @@ import {
 } from './server-process.js';
 import { runSdk, SDK_SCENARIOS, type SdkScenario } from './sdk.js';
 import { removeTempDirs } from './temp-dirs.js';
+import { runBenchMain } from './run-main.js';
 
 const say = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -293,35 +293,7 @@ async function main(): Promise<number> {
   return failed.some((result) => result.errors > 0) ? 1 : 0;
 }
 
-let finished = false;
-// A failed or interrupted run must not leave a server, a database file or a schema behind.
-process.on('exit', () => {
-  killAllServers();
+runBenchMain('bench', main, () => {
   removeTempDirs();
   dropSchemasSync();
-  // Nothing pending kept Node alive although the run had not ended: a bug, not a result.
-  if (!finished) {
-    say('bench: the event loop emptied before the run finished');
-    process.exitCode = 1;
-  }
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    finished = true;
-    say(`bench: ${signal}: stopping`);
-    process.exit(130);
-  });
-}
-
-main().then(
-  (code) => {
-    finished = true;
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    finished = true;
-    killAllServers();
-    say(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  },
-);

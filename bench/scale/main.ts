@@ -9,10 +9,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { dropSchemasSync, redactedUrl } from '../postgres.js';
-import { killAllServers, ROOT, serverCommand } from '../server-process.js';
+import { ROOT, serverCommand } from '../server-process.js';
 import { measureSize, type SizeResult } from './measure-size.js';
 import { formatCount, parseScaleOptions, type ScaleOptions } from './options.js';
 import { formatScaleTable, scaleChart, scaleVerdicts, type SkippedSize } from './scale-report.js';
+import { runBenchMain } from '../run-main.js';
 import {
   freeBytes,
   postgresDataDirectory,
@@ -134,34 +135,7 @@ async function main(): Promise<number> {
     : 0;
 }
 
-let finished = false;
-// A failed or interrupted run must not leave a server, a database file or a schema behind.
-process.on('exit', () => {
-  killAllServers();
+runBenchMain('bench:scale', main, () => {
   removeScaleDirs();
   dropSchemasSync();
-  if (!finished) {
-    say('bench:scale: the event loop emptied before the run finished');
-    process.exitCode = 1;
-  }
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    finished = true;
-    say(`bench:scale: ${signal}: stopping`);
-    process.exit(130);
-  });
-}
-
-main().then(
-  (code) => {
-    finished = true;
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    finished = true;
-    killAllServers();
-    say(`bench:scale: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  },
-);

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createChains, runRandomRefresh } from '../scale/random-refresh.js';
-import { killAllServers, ROOT, serverCommand, startServerProcess } from '../server-process.js';
+import { ROOT, serverCommand, startServerProcess } from '../server-process.js';
 import { lineChart } from '../svg.js';
 import { makeTempDir, removeTempDir, removeTempDirs } from '../temp-dirs.js';
 import { startIssuer } from './issuer.js';
@@ -22,6 +22,7 @@ import {
   residentBytes,
 } from './samplers.js';
 import { parseSoakOptions, type SoakOptions } from './soak-options.js';
+import { runBenchMain } from '../run-main.js';
 
 const say = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -249,33 +250,6 @@ async function main(): Promise<number> {
   return run(options);
 }
 
-let finished = false;
-// A failed or interrupted run must not leave a server or a database file behind.
-process.on('exit', () => {
-  killAllServers();
+runBenchMain('bench:soak', main, () => {
   removeTempDirs();
-  if (!finished) {
-    say('bench:soak: the event loop emptied before the run finished');
-    process.exitCode = 1;
-  }
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    finished = true;
-    say(`bench:soak: ${signal}: stopping`);
-    process.exit(130);
-  });
-}
-
-main().then(
-  (code) => {
-    finished = true;
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    finished = true;
-    killAllServers();
-    say(`bench:soak: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  },
-);
