@@ -62,6 +62,11 @@ export function formatTable(results: ScenarioResult[]): string {
     ms(result.latency.max),
     String(result.errors),
   ]);
+  return textTable(header, rows);
+}
+
+/** A plain-text table: the first two columns aligned left, the others (figures) right. */
+export function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );

@@ -7,6 +7,7 @@
 import type { CpuUse } from '../cpu-meter.js';
 import { PEER_ROUND, type ScenarioName } from '../options.js';
 import type { ScenarioResult } from '../scenario-result.js';
+import { textTable } from '../report.js';
 import { barChart } from '../svg.js';
 
 /** The scenario whose figures are Baton's in the comparison. */
@@ -136,20 +137,8 @@ export function formatPeerRounds(summary: PeerSummary): string {
       ];
     }),
   );
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const line = (cells: string[]): string =>
-    cells
-      .map((cell, column) =>
-        column < 2 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
-      )
-      .join('  ')
-      .trimEnd();
   return [
-    line(header),
-    widths.map((width) => '-'.repeat(width)).join('  '),
-    ...rows.map(line),
+    textTable(header, rows),
     '',
     ...summary.rounds.flatMap((round) =>
       formatRatios(round.ratios).map((text) => `round ${round.round}: ${text}`),

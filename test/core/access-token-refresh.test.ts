@@ -2,11 +2,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateKeyPair, SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isBatonError, type ErrorCode } from '../../src/core/errors.js';
 import type { Store } from '../../src/core/store.js';
 import type { TokenService } from '../../src/core/token-service.js';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { createTestService } from '../helpers/service.js';
+import { createTestService, rejectionCode } from '../helpers/service.js';
 import { createTempDirs } from '../helpers/temp-dir.js';
 
 // A refresh with an access token alone (the payabli and transak dialects) recognises the
@@ -15,15 +14,6 @@ import { createTempDirs } from '../helpers/temp-dir.js';
 // it, and every other token, however close, gets the full verification and its answer.
 
 const dirs = createTempDirs();
-
-async function rejection(promise: Promise<unknown>): Promise<ErrorCode> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isBatonError(error)) throw new Error(`expected a BatonError, got ${String(error)}`);
-  return error.code;
-}
 
 /** The token with one base64url character of its `part` (0 header, 1 payload, 2 signature) changed. */
 function tamper(token: string, part: number): string {
@@ -72,7 +62,7 @@ describe('access-token refresh recognising the current token', () => {
   it('refuses the current token with a changed payload, header or signature', async () => {
     const issued = await service.issueSession({ subject: 'alice' });
     for (const part of [0, 1, 2]) {
-      expect(await rejection(refresh(tamper(issued.accessToken, part)))).toBe(
+      expect(await rejectionCode(refresh(tamper(issued.accessToken, part)))).toBe(
         'ERR_ACCESS_TOKEN_INVALID',
       );
     }
@@ -87,14 +77,14 @@ describe('access-token refresh recognising the current token', () => {
     const forged = await new SignJWT(decodeJwt(issued.accessToken))
       .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: header.kid as string })
       .sign(privateKey);
-    expect(await rejection(refresh(forged))).toBe('ERR_ACCESS_TOKEN_INVALID');
+    expect(await rejectionCode(refresh(forged))).toBe('ERR_ACCESS_TOKEN_INVALID');
     expect((await refresh(issued.accessToken)).tokens.generation).toBe(1);
   });
 
   it('refuses the current token once it is revoked', async () => {
     const issued = await service.issueSession({ subject: 'alice' });
     await service.revokeToken(issued.accessToken, undefined);
-    expect(await rejection(refresh(issued.accessToken))).toBe('ERR_ACCESS_TOKEN_INVALID');
+    expect(await rejectionCode(refresh(issued.accessToken))).toBe('ERR_ACCESS_TOKEN_INVALID');
   });
 
   it('treats a superseded token as before: a retry within the grace, reuse after it', async () => {
@@ -111,7 +101,7 @@ describe('access-token refresh recognising the current token', () => {
     db.prepare('UPDATE sessions SET access_hash = NULL').run();
     db.close();
     expect((await refresh(issued.accessToken)).tokens.generation).toBe(1);
-    expect(await rejection(refresh(tamper(issued.accessToken, 2)))).toBe(
+    expect(await rejectionCode(refresh(tamper(issued.accessToken, 2)))).toBe(
       'ERR_ACCESS_TOKEN_INVALID',
     );
   });

@@ -1,12 +1,11 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../src/core/clock.js';
-import { isBatonError, type ErrorCode } from '../../src/core/errors.js';
 import { createSessionShapes } from '../../src/core/session-shapes.js';
 import type { Store } from '../../src/core/store.js';
 import type { TokenService, TokenServiceOptions } from '../../src/core/token-service.js';
 import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { createTestService } from '../helpers/service.js';
+import { createTestService, rejectionCode } from '../helpers/service.js';
 import { createTempDirs } from '../helpers/temp-dir.js';
 
 // A refresh of a session this instance started or refreshed mints first and settles in the
@@ -15,15 +14,6 @@ import { createTempDirs } from '../helpers/temp-dir.js';
 // store, as before, with the same answers.
 
 const dirs = createTempDirs();
-
-async function rejection(promise: Promise<unknown>): Promise<ErrorCode> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isBatonError(error)) throw new Error(`expected a BatonError, got ${String(error)}`);
-  return error.code;
-}
 
 /** The store, counting the calls made to each of its operations (the store itself is real). */
 function counted(store: Store): { store: Store; calls: Map<string, number> } {
@@ -105,12 +95,12 @@ describe('a refresh in one store write', () => {
     const issued = await service.issueSession({ subject: 'alice' });
     const next = await service.refresh({ refreshToken: issued.refreshToken });
     clock.advance(11);
-    expect(await rejection(service.refresh({ refreshToken: issued.refreshToken }))).toBe(
+    expect(await rejectionCode(service.refresh({ refreshToken: issued.refreshToken }))).toBe(
       'ERR_REFRESH_TOKEN_REUSED',
     );
     calls.clear();
     expect(
-      await rejection(service.refresh({ refreshToken: next.tokens.refreshToken as string })),
+      await rejectionCode(service.refresh({ refreshToken: next.tokens.refreshToken as string })),
     ).toBe('ERR_SESSION_REVOKED');
     // The session's shape was dropped with its first failure: no token was minted for it again.
     expect(calls.get('rotate')).toBeUndefined();
@@ -119,14 +109,14 @@ describe('a refresh in one store write', () => {
   it('refuses the current token of a revoked, idle or expired session as before', async () => {
     const revoked = await service.issueSession({ subject: 'alice' });
     await service.revokeSession(revoked.sessionId, 'admin');
-    expect(await rejection(service.refresh({ refreshToken: revoked.refreshToken }))).toBe(
+    expect(await rejectionCode(service.refresh({ refreshToken: revoked.refreshToken }))).toBe(
       'ERR_SESSION_REVOKED',
     );
 
     await start({ idleTtl: 60, refreshTtl: 3600 });
     const idle = await service.issueSession({ subject: 'bob' });
     clock.advance(60);
-    expect(await rejection(service.refresh({ refreshToken: idle.refreshToken }))).toBe(
+    expect(await rejectionCode(service.refresh({ refreshToken: idle.refreshToken }))).toBe(
       'ERR_SESSION_IDLE',
     );
 
@@ -136,7 +126,7 @@ describe('a refresh in one store write', () => {
     const last = await service.refresh({ refreshToken: expired.refreshToken });
     clock.advance(1);
     expect(
-      await rejection(service.refresh({ refreshToken: last.tokens.refreshToken as string })),
+      await rejectionCode(service.refresh({ refreshToken: last.tokens.refreshToken as string })),
     ).toBe('ERR_SESSION_EXPIRED');
   });
 
@@ -157,7 +147,7 @@ describe('a refresh in one store write', () => {
     expect(narrow.tokens.scope).toBe('read');
     expect(calls.get('findRefreshToken')).toBe(1);
     expect(
-      await rejection(
+      await rejectionCode(
         service.refresh({ refreshToken: narrow.tokens.refreshToken as string, scope: 'admin' }),
       ),
     ).toBe('ERR_INVALID_SCOPE');

@@ -1,5 +1,6 @@
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { createManualClock, type ManualClock } from '../../src/core/clock.js';
+import { isBatonError, type ErrorCode } from '../../src/core/errors.js';
 import type { Store } from '../../src/core/store.js';
 import {
   createTokenService,
@@ -41,4 +42,14 @@ export async function verifyWithJose(
     currentDate: new Date(at * 1000),
   });
   return payload;
+}
+
+/** The code of the BatonError `promise` rejects with; anything else fails the test. */
+export async function rejectionCode(promise: Promise<unknown>): Promise<ErrorCode> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!isBatonError(error)) throw new Error(`expected a BatonError, got ${String(error)}`);
+  return error.code;
 }
