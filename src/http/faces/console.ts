@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { BatonError } from '../../core/index.js';
 import { adminErrors } from '../openapi.js';
+import { operationDoc } from './operations.js';
 
 /**
  * Content-Security-Policy of every console response: this origin only, no inline script or
@@ -91,21 +92,6 @@ export function loadConsoleBuild(directory = BUILD_DIRECTORY): ConsoleBuild | un
 
 const NOT_BUILT = 'the console is not built: run npm run build';
 
-/** A public route of the console, documented with the operations. */
-const doc = (
-  operationId: string,
-  summary: string,
-  responses: Record<string, unknown>,
-  extra: Record<string, unknown> = {},
-) => ({
-  tags: ['Operations'],
-  operationId,
-  summary,
-  security: [],
-  ...extra,
-  responses: { ...responses, ...adminErrors([]) },
-});
-
 /** What `GET /` answers: a redirect, with a link for clients that do not follow it. */
 const REDIRECT_PAGE = '<!doctype html><title>Baton</title><a href="console">Baton console</a>\n';
 
@@ -139,7 +125,7 @@ export async function consoleFace(
     {
       config: {
         ...config,
-        openapi: doc('getRoot', 'Redirects to the console', {
+        openapi: operationDoc('getRoot', 'Redirects to the console', {
           '302': {
             description: 'To /console',
             headers: {
@@ -168,7 +154,7 @@ export async function consoleFace(
     {
       config: {
         ...config,
-        openapi: doc(
+        openapi: operationDoc(
           'getConsole',
           "The operator's console",
           {
@@ -198,7 +184,7 @@ export async function consoleFace(
       config: {
         ...config,
         cacheControl: IMMUTABLE,
-        openapi: doc(
+        openapi: operationDoc(
           'getConsoleFile',
           'A file of the console',
           {

@@ -17,7 +17,7 @@ export interface OperationsFaceOptions {
 }
 
 /** The OpenAPI operation of an operations route: public, in the default error format. */
-const doc = (
+export const operationDoc = (
   operationId: string,
   summary: string,
   responses: Record<string, unknown>,
@@ -66,7 +66,7 @@ export async function operationsFace(
     {
       config: {
         ...config,
-        openapi: doc('getHealth', 'Process is up', {
+        openapi: operationDoc('getHealth', 'Process is up', {
           '200': {
             description: 'The process runs',
             content: jsonContent({
@@ -86,7 +86,7 @@ export async function operationsFace(
     {
       config: {
         ...config,
-        openapi: doc(
+        openapi: operationDoc(
           'getReadiness',
           'Store is reachable',
           {
@@ -129,7 +129,7 @@ export async function operationsFace(
     {
       config: {
         ...config,
-        openapi: doc('getMetrics', 'Prometheus metrics', {
+        openapi: operationDoc('getMetrics', 'Prometheus metrics', {
           '200': text('text/plain', 'Prometheus text exposition format 0.0.4'),
         }),
       },
@@ -143,7 +143,7 @@ export async function operationsFace(
     {
       config: {
         ...config,
-        openapi: doc('getOpenApiDocument', 'This OpenAPI 3.1 document', {
+        openapi: operationDoc('getOpenApiDocument', 'This OpenAPI 3.1 document', {
           '200': {
             description: 'The OpenAPI 3.1 description of every mounted endpoint',
             content: jsonContent({
@@ -173,7 +173,7 @@ export async function operationsFace(
     {
       config: {
         ...config,
-        openapi: doc(
+        openapi: operationDoc(
           'getApiReference',
           'The API reference page',
           { '200': text('text/html', 'Swagger UI over this document; works offline') },
@@ -196,7 +196,7 @@ export async function operationsFace(
     {
       config: {
         ...config,
-        openapi: doc(
+        openapi: operationDoc(
           'getApiReferenceFile',
           'A file of the API reference page',
           {
