@@ -187,6 +187,9 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     try {
       const current = await sync();
       if (current !== undefined && (now() >= due || current.p !== undefined)) await refresh();
+      // A timer may fire a little before the clock reaches `due` (timers and wall clocks round
+      // differently; an injected clock may lag): wait for the rest instead of not at all.
+      else if (current !== undefined) wakeLater(due - now());
     } catch {
       // Tried again while the token works; a caller sees the error of its own attempt.
       if (held !== undefined && now() < held.e) wakeLater(LOCK_WAIT_MS);

@@ -93,4 +93,26 @@ describe('waking up', () => {
     expect(told).toContain(await client.getAccessToken());
     client.close();
   });
+
+  it('waits for the rest when its timer fires before the clock says the token is due', async () => {
+    const minted = await mintSession(server.url, { subject: 'wake-early', accessTtl: 3 });
+    // A clock that stands still at first: the timer set for the refresh fires while this clock
+    // still says the token is not due.
+    const frozenAt = Date.now();
+    let frozen = true;
+    const clock = { now: () => (frozen ? frozenAt : Date.now()) };
+    const client = createTokenClient({
+      baseUrl: proxy.url,
+      clientId: 'default',
+      refreshSkew: 1,
+      clock,
+      tokens: { ...minted, expiresIn: 3 },
+    });
+    const before = refreshes();
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // past the timer (2 s)
+    expect(refreshes()).toBe(before);
+    frozen = false; // now the token is due: the rescheduled timer refreshes it
+    await expect.poll(refreshes, { timeout: 6_000 }).toBeGreaterThan(before);
+    client.close();
+  });
 });
