@@ -18,8 +18,10 @@ import {
   checkpointedBytes,
   createLiveCounter,
   databaseBytes,
-  heapUsedBytes,
+  heapMetrics,
+  memoryMap,
   residentBytes,
+  type MemoryMap,
 } from './samplers.js';
 import { parseSoakOptions, type SoakOptions } from './soak-options.js';
 import { runBenchMain } from '../run-main.js';
@@ -36,6 +38,13 @@ interface Sample {
   t: number;
   rss: number | undefined;
   heapUsed: number | undefined;
+  heapTotal: number | undefined;
+  external: number | undefined;
+  /** RSS by kind of mapping (see `MemoryMap`), without the per-mapping detail. */
+  brkHeap: number | undefined;
+  anonymous: number | undefined;
+  database: number | undefined;
+  libraries: number | undefined;
   dbFile: number;
   dbWal: number;
   liveSessions: number;
@@ -76,6 +85,78 @@ function formatSamples(samples: readonly Sample[]): string {
     .join('\n');
 }
 
+const GROWTH_PARTS: readonly { name: string; pick: (s: Sample) => number | undefined }[] = [
+  { name: 'RSS', pick: (s) => s.rss },
+  { name: 'V8 heap committed', pick: (s) => s.heapTotal },
+  { name: 'V8 heap used', pick: (s) => s.heapUsed },
+  { name: 'external (Buffers)', pick: (s) => s.external },
+  { name: 'allocator main arena [heap]', pick: (s) => s.brkHeap },
+  { name: 'anonymous mappings', pick: (s) => s.anonymous },
+  {
+    name: 'anonymous outside the V8 heap',
+    pick: (s) =>
+      s.anonymous === undefined || s.heapTotal === undefined
+        ? undefined
+        : s.anonymous - s.heapTotal,
+  },
+  { name: 'SQLite files mapped (-shm)', pick: (s) => s.database },
+  { name: 'binary and libraries', pick: (s) => s.libraries },
+];
+
+/**
+ * How each part of the server's memory moved from the first sample after `settle` seconds to the
+ * last, and the anonymous mappings that grew most, so that growth in RSS is traced to a part.
+ */
+function memoryGrowth(
+  samples: readonly Sample[],
+  settle: number,
+  settledMap: MemoryMap | undefined,
+  lastMap: MemoryMap | undefined,
+) {
+  const settled = samples.filter((s) => s.t >= settle);
+  const first = settled[0];
+  const last = settled.at(-1);
+  if (first === undefined || last === undefined || first === last) return null;
+  const parts = GROWTH_PARTS.map(({ name, pick }) => {
+    const from = pick(first);
+    const to = pick(last);
+    return { name, from, to, change: from === undefined || to === undefined ? null : to - from };
+  });
+  const regions =
+    settledMap === undefined || lastMap === undefined
+      ? []
+      : Object.entries(lastMap.regions)
+          .map(([start, region]) => ({
+            start,
+            size: region.size,
+            rss: region.rss,
+            change: region.rss - (settledMap.regions[start]?.rss ?? 0),
+            isNew: settledMap.regions[start] === undefined,
+          }))
+          .sort((a, b) => b.change - a.change)
+          .slice(0, 8);
+  return { from: first.t, to: last.t, parts, regions };
+}
+
+function formatGrowth(growth: ReturnType<typeof memoryGrowth>): string {
+  if (growth === null) return 'memory growth: not enough samples after the warm-up\n';
+  const signed = (bytes: number | null): string =>
+    bytes === null ? '—' : `${bytes >= 0 ? '+' : ''}${mib(bytes)}`;
+  const lines = [
+    `\nmemory from t=${Math.round(growth.from)} s to t=${Math.round(growth.to)} s (MiB):`,
+    ...growth.parts.map(
+      (p) =>
+        `  ${p.name.padEnd(32)} ${mib(p.from).padStart(7)} → ${mib(p.to).padStart(7)}  ${signed(p.change)}`,
+    ),
+    'anonymous mappings that grew most:',
+    ...growth.regions.map(
+      (r) =>
+        `  ${r.start.padStart(12)}  size ${mib(r.size).padStart(7)}  RSS ${mib(r.rss).padStart(7)}  ${signed(r.change)}${r.isNew ? ' (new)' : ''}`,
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
 /** Max − min of the RSS samples from `settle` seconds on, and whether it is within 10 %. */
 function rssFlatness(samples: readonly Sample[], settle: number) {
   const values = samples
@@ -112,12 +193,28 @@ async function run(options: SoakOptions): Promise<number> {
         `${options.issueRate} new sessions/s, a sample every ${options.sample} s`,
     );
     const started = Date.now();
+    // The anonymous mappings at the first sample after the warm-up and at the last, to trace growth.
+    let settledMap: MemoryMap | undefined;
+    let lastMap: MemoryMap | undefined;
     const take = async (): Promise<void> => {
       const db = databaseBytes(path);
+      const t = (Date.now() - started) / 1000;
+      const map = memoryMap(server.pid);
+      const heap = await heapMetrics(server.url);
+      if (map !== undefined) {
+        if (settledMap === undefined && t >= options.settle) settledMap = map;
+        lastMap = map;
+      }
       const sample: Sample = {
-        t: (Date.now() - started) / 1000,
+        t,
         rss: residentBytes(server.pid),
-        heapUsed: await heapUsedBytes(server.url),
+        heapUsed: heap.used,
+        heapTotal: heap.total,
+        external: heap.external,
+        brkHeap: map?.brkHeap,
+        anonymous: map?.anonymous,
+        database: map?.database,
+        libraries: map?.libraries,
         dbFile: db.file,
         dbWal: db.wal,
         liveSessions: live.count(),
@@ -166,6 +263,7 @@ async function run(options: SoakOptions): Promise<number> {
       bytesPerSessionAtRest: last.liveSessions === 0 ? null : rest / last.liveSessions,
       rss: flatness,
       heapFromMetrics: heapKnown,
+      memoryGrowth: memoryGrowth(samples, options.settle, settledMap, lastMap),
     };
 
     process.stdout.write(`\n${formatSamples(samples)}\n\n`);
@@ -185,6 +283,7 @@ async function run(options: SoakOptions): Promise<number> {
             `${flatness.flat === true ? 'flat (within 10 %)' : 'NOT flat (more than 10 %)'}\n`,
     );
     if (!heapKnown) process.stdout.write('heap: the server exposes no nodejs heap metric\n');
+    process.stdout.write(formatGrowth(summary.memoryGrowth));
 
     if (options.save) {
       const results = join(ROOT, 'bench/results');

@@ -11,13 +11,90 @@ export function residentBytes(pid: number): number | undefined {
   }
 }
 
-/** The server's V8 heap in use, from its Prometheus metrics (prom-client's default metric). */
-export async function heapUsedBytes(url: string): Promise<number | undefined> {
+/** The server's V8 heap and the memory V8 tracks outside it, from its Prometheus metrics. */
+export interface HeapMetrics {
+  /** V8 heap in use. */
+  used: number | undefined;
+  /** V8 heap committed (what of the heap counts in RSS). */
+  total: number | undefined;
+  /** Memory held by JS objects outside the V8 heap (Buffers, ArrayBuffers). */
+  external: number | undefined;
+}
+
+/** Reads `HeapMetrics` from the server's /metrics (prom-client's default Node.js metrics). */
+export async function heapMetrics(url: string): Promise<HeapMetrics> {
   try {
     const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
     const text = await response.text();
-    const match = /^baton_nodejs_heap_size_used_bytes\s+([0-9.e+]+)$/m.exec(text);
-    return match === null ? undefined : Number(match[1]);
+    const read = (name: string): number | undefined => {
+      const match = new RegExp(`^${name}\\s+([0-9.e+]+)$`, 'm').exec(text);
+      return match === null ? undefined : Number(match[1]);
+    };
+    return {
+      used: read('baton_nodejs_heap_size_used_bytes'),
+      total: read('baton_nodejs_heap_size_total_bytes'),
+      external: read('baton_nodejs_external_memory_bytes'),
+    };
+  } catch {
+    return { used: undefined, total: undefined, external: undefined };
+  }
+}
+
+/**
+ * Where a process's resident memory lies, from /proc/<pid>/smaps, in bytes: the C allocator's
+ * main arena (`[heap]`, grown with brk), anonymous mappings (the V8 heap, the allocator's
+ * per-thread arenas, thread stacks, native buffers), the SQLite database files mapped in (its WAL
+ * index, `-shm`) and the rest of the file mappings (node's binary and shared libraries).
+ * `regions` holds each anonymous mapping's RSS by its start address, so that growth can be traced
+ * to one mapping.
+ */
+export interface MemoryMap {
+  brkHeap: number;
+  anonymous: number;
+  database: number;
+  libraries: number;
+  regions: Record<string, { size: number; rss: number }>;
+}
+
+/** Parses the text of /proc/<pid>/smaps into a `MemoryMap`. */
+export function parseSmaps(text: string): MemoryMap {
+  const map: MemoryMap = { brkHeap: 0, anonymous: 0, database: 0, libraries: 0, regions: {} };
+  let kind: 'brkHeap' | 'anonymous' | 'database' | 'libraries' = 'libraries';
+  let start = '';
+  let size = 0;
+  for (const line of text.split('\n')) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header !== null) {
+      const path = header[3] ?? '';
+      start = header[1] ?? '';
+      size = 0;
+      kind =
+        path === '[heap]'
+          ? 'brkHeap'
+          : path === '' || path.startsWith('[')
+            ? 'anonymous'
+            : /\.db(-wal|-shm)?$/.test(path)
+              ? 'database'
+              : 'libraries';
+      continue;
+    }
+    const field = /^(Size|Rss):\s+(\d+) kB$/.exec(line);
+    if (field === null) continue;
+    const bytes = Number(field[2]) * 1024;
+    if (field[1] === 'Size') {
+      size = bytes;
+      continue;
+    }
+    map[kind] += bytes;
+    if (kind === 'anonymous' && bytes > 0) map.regions[start] = { size, rss: bytes };
+  }
+  return map;
+}
+
+/** The `MemoryMap` of process `pid`, if its smaps can be read. */
+export function memoryMap(pid: number): MemoryMap | undefined {
+  try {
+    return parseSmaps(readFileSync(`/proc/${pid}/smaps`, 'utf8'));
   } catch {
     return undefined;
   }
