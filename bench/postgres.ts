@@ -191,7 +191,6 @@ export async function openBenchDatabase(url: string, pool: number): Promise<Benc
         walWrites: per(before.walWrite, after.walWrite),
         walSyncs: per(before.walSync, after.walSync),
         sessions: table('sessions'),
-        refreshTokens: table('refresh_tokens'),
       };
     },
     watchActivity(intervalMs) {

@@ -3,19 +3,15 @@ import { migratePostgres } from '../../src/stores/postgres/postgres-migrations.j
 import { ACCESS_TTL, IDLE_TTL } from './synthetic-sessions.js';
 import type { BulkLoad } from './load-sqlite.js';
 
-// One statement per batch, sessions and tokens together (as the store's createSession does for
-// one): the varying columns travel as arrays that unnest() turns into rows; the columns every
-// synthetic session shares are constants of the statement.
-const INSERT_BATCH = `WITH s AS (
-    INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at, idle_ttl,
-      access_ttl, rotate, last_active_at, generation, rotated_at_ms, retry_box, revoked_at,
-      revoke_reason, ends_at, access_hash)
-    SELECT u.id, u.subject, 'default', '', '{}', $5, $6, ${IDLE_TTL}, ${ACCESS_TTL}, true, $7, 0,
-      $9::bigint, $10::bytea, NULL, NULL, $8, u.access_hash
-    FROM unnest($1::text[], $2::text[], $3::bytea[]) AS u(id, subject, access_hash)
-  )
-  INSERT INTO refresh_tokens (session_id, hash, generation, created_at)
-  SELECT u.session_id, u.hash, 0, $5 FROM unnest($1::text[], $4::bytea[]) AS u(session_id, hash)`;
+// One statement per batch (as the store's createSession does for one): the varying columns travel
+// as arrays that unnest() turns into rows; the columns every synthetic session shares are
+// constants of the statement.
+const INSERT_BATCH = `INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at,
+    idle_ttl, access_ttl, rotate, last_active_at, generation, rotated_at_ms, retry_box, revoked_at,
+    revoke_reason, ends_at, access_hash, token_hash, token_generation, token_created_at)
+  SELECT u.id, u.subject, 'default', '', '{}', $5, $6, ${IDLE_TTL}, ${ACCESS_TTL}, true, $7, 0,
+    $9::bigint, $10::bytea, NULL, NULL, $8, u.access_hash, u.hash, 0, $5
+  FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[]) AS u(id, subject, access_hash, hash)`;
 
 /**
  * Writes sessions into the (migrated) schema `client` works in, each with its current refresh

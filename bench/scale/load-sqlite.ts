@@ -71,8 +71,10 @@ export function loadSqlite(path: string, load: BulkLoad, options: SqliteLoadOpti
           revokedAt: null,
           revokeReason: null,
           endsAt: times.endsAt,
+          tokenHash: session.tokenHash,
+          tokenGeneration: 0,
+          tokenCreatedAt: times.createdAt,
         });
-        sql.insertToken.run(session.id, session.tokenHash, 0, times.createdAt);
       }
     });
     const end = load.from + load.count;

@@ -171,6 +171,76 @@ export const initialEndOf = sessionEndOf;
 export const REVOCATION_TYPES_SQL = REVOCATION_EVENT_TYPES.map((type) => `'${type}'`).join(', ');
 
 /** A session row joined with one of its refresh tokens (the refresh lookup). */
+/**
+ * The lookup of a refresh token by its session and keyed hash: the session's row when the hash is
+ * its current token's or its used token's, with that token's generation and time. `id` and `hash`
+ * are the dialect's placeholders.
+ */
+export const findTokenSql = (id: string, hash: string): string =>
+  `SELECT CASE WHEN s.token_hash = ${hash} THEN s.token_generation ELSE s.used_token_generation END AS token_generation,
+       CASE WHEN s.token_hash = ${hash} THEN s.token_created_at ELSE s.used_token_created_at END AS token_created_at,
+       ${SESSION_COLUMNS}
+     FROM sessions s WHERE s.id = ${id} AND (s.token_hash = ${hash} OR s.used_token_hash = ${hash})`;
+
+/**
+ * The same lookup for a session from before token hashes moved into the session's row (schema
+ * version 6 on SQLite, 5 on PostgreSQL) that has not rotated since: its tokens are rows of
+ * refresh_tokens, which nothing writes any more.
+ */
+export const findLegacyTokenSql = (id: string, hash: string): string =>
+  `SELECT t.generation AS token_generation, t.created_at AS token_created_at, ${SESSION_COLUMNS}
+     FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id
+    WHERE s.id = ${id} AND t.hash = ${hash} AND s.token_hash IS NULL`;
+
+/** Whether any session may still have its tokens in refresh_tokens (see {@link findLegacyTokenSql}). */
+export const HAS_LEGACY_TOKENS_SQL = 'SELECT EXISTS (SELECT 1 FROM refresh_tokens) AS present';
+
+/** Placeholders of {@link rotateSql} in a dialect's syntax (with any casts it needs). */
+export interface RotatePlaceholders {
+  sessionId: string;
+  fromGeneration: string;
+  toGeneration: string;
+  at: string;
+  atMs: string;
+  accessHash: string;
+  retryBox: string;
+  /** The token change: 'rotate', 'carry' or 'keep' (a text). */
+  kind: string;
+  /** The successor's keyed hash, generation and time ('rotate'; ignored otherwise). */
+  nextHash: string;
+  nextGeneration: string;
+  nextCreatedAt: string;
+}
+
+/**
+ * A rotation as one compare-and-set UPDATE of the session's row: it moves the session from
+ * `fromGeneration` to `toGeneration` only while the session is there and live, and changes its
+ * tokens by `kind` in the same row. A rotating session's current token is at the session's
+ * generation, so: 'rotate' makes the current token the used one and the successor current (the
+ * token used before is dropped); 'carry' keeps the current token current at the new generation
+ * and drops the used one; 'keep' leaves both alone (a session without rotation).
+ *
+ * A session whose tokens are still rows of refresh_tokens (no `token_hash` yet) has its current
+ * token, the one at `fromGeneration`, read from there into its row: COALESCE evaluates that
+ * subquery only for such a session.
+ */
+export const rotateSql = (p: RotatePlaceholders): string => {
+  const legacy = (column: 'hash' | 'created_at'): string =>
+    `(SELECT t.${column} FROM refresh_tokens t WHERE t.session_id = sessions.id AND t.generation = ${p.fromGeneration})`;
+  const currentHash = `COALESCE(token_hash, ${legacy('hash')})`;
+  const currentCreatedAt = `COALESCE(token_created_at, ${legacy('created_at')})`;
+  return `UPDATE sessions SET generation = ${p.toGeneration}, last_active_at = ${p.at}, rotated_at_ms = ${p.atMs},
+       access_hash = ${p.accessHash}, retry_box = ${p.retryBox},
+       used_token_hash = CASE ${p.kind} WHEN 'rotate' THEN ${currentHash} WHEN 'carry' THEN NULL ELSE used_token_hash END,
+       used_token_generation = CASE ${p.kind} WHEN 'rotate' THEN COALESCE(token_generation, ${p.fromGeneration}) WHEN 'carry' THEN NULL ELSE used_token_generation END,
+       used_token_created_at = CASE ${p.kind} WHEN 'rotate' THEN ${currentCreatedAt} WHEN 'carry' THEN NULL ELSE used_token_created_at END,
+       token_hash = CASE ${p.kind} WHEN 'rotate' THEN ${p.nextHash} WHEN 'carry' THEN ${currentHash} ELSE token_hash END,
+       token_generation = CASE ${p.kind} WHEN 'rotate' THEN ${p.nextGeneration} WHEN 'carry' THEN ${p.toGeneration} ELSE token_generation END,
+       token_created_at = CASE ${p.kind} WHEN 'rotate' THEN ${p.nextCreatedAt} WHEN 'carry' THEN ${currentCreatedAt} ELSE token_created_at END
+     WHERE id = ${p.sessionId} AND generation = ${p.fromGeneration} AND revoked_at IS NULL
+       AND expires_at > ${p.at} AND last_active_at + idle_ttl > ${p.at}`;
+};
+
 export type FoundTokenRow = SessionRow & { token_generation: number; token_created_at: number };
 
 /** The token and session of a {@link FoundTokenRow}; `hash` is the one looked up. */

@@ -384,7 +384,7 @@ describe('an internal error logged with its stack', () => {
       // Sabotage the schema behind the service's back: the next lookup fails with an error no
       // store mapping knows, which is a bug-class 500 rather than a client's fault.
       const saboteur = new Database(path);
-      saboteur.exec('DROP TABLE refresh_tokens');
+      saboteur.exec('ALTER TABLE sessions DROP COLUMN used_token_hash');
       saboteur.close();
       const response = await app.inject({
         method: 'POST',
@@ -400,7 +400,7 @@ describe('an internal error logged with its stack', () => {
       });
       const errors = captured.lines.filter((line) => line.level === 50);
       expect(errors).toHaveLength(1);
-      expect(JSON.stringify(errors[0]?.err)).toMatch(/no such table/);
+      expect(JSON.stringify(errors[0]?.err)).toMatch(/no such column/);
       for (const secret of [issued.refreshToken, issued.accessToken]) {
         for (const form of formsOf(secret)) expect(captured.text).not.toContain(form);
       }

@@ -7,9 +7,18 @@ import {
   DEFAULT_STATEMENT_TIMEOUT_MS,
   HOT_STATEMENTS,
 } from '../../src/stores/postgres/postgres-store.js';
-import { loadPostgresMigrations } from '../../src/stores/postgres/postgres-migrations.js';
+import {
+  loadPostgresMigrations,
+  migratePostgres,
+} from '../../src/stores/postgres/postgres-migrations.js';
 import { dropSchemas, PG_URL, testSchemaName } from '../helpers/postgres.js';
 import { describeStoreConformance } from './conformance.js';
+import {
+  expectLegacyTokensServed,
+  LEGACY_SESSIONS,
+  LEGACY_TOKENS,
+  sweepLegacySessions,
+} from './token-migration.js';
 
 const schemas = new Set<string>();
 afterAll(() => dropSchemas(schemas));
@@ -95,8 +104,15 @@ describe('postgres store', () => {
       expect(results.filter(Boolean)).toHaveLength(1);
       const winner = results.indexOf(true);
       expect(Array.from((await first.getRetryBox(session.id, 1)) ?? [])).toEqual([winner]);
-      const { rows } = await queryIn(schema, 'SELECT count(*)::int AS n FROM refresh_tokens');
-      expect(rows[0]?.n).toBe(2);
+      // The winner's successor is current and the presented token is the used one; no other
+      // rotation's token was stored.
+      expect((await first.findRefreshToken(session.id, hash(winner + 1)))?.token.generation).toBe(
+        1,
+      );
+      expect((await first.findRefreshToken(session.id, hash(0)))?.token.generation).toBe(0);
+      const others = Array.from({ length: 100 }, (_, i) => i).filter((i) => i !== winner);
+      for (const i of others.slice(0, 10))
+        expect(await first.findRefreshToken(session.id, hash(i + 1))).toBeUndefined();
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }
@@ -206,6 +222,49 @@ describe('postgres store', () => {
     expect(Date.now() - started).toBeLessThan(DEFAULT_CONNECT_TIMEOUT_MS);
   });
 
+  it('serves the refresh tokens of a schema from before version 5, and sweeps them', async () => {
+    const schema = testSchemaName();
+    schemas.add(schema);
+    const pg = await import('pg');
+    const pool = new pg.default.Pool({
+      connectionString: PG_URL,
+      options: `-c search_path=${schema}`,
+      max: 1,
+    });
+    try {
+      await migratePostgres(
+        pool,
+        schema,
+        loadPostgresMigrations().filter((m) => m.version < 5),
+      );
+      for (const s of LEGACY_SESSIONS) {
+        await pool.query(
+          `INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at,
+             idle_ttl, access_ttl, rotate, last_active_at, generation, ends_at)
+           VALUES ($1, 'alice', 'default', '', '{}', 1000, 999999, 999999, 900, $2, 1005, $3, 999999)`,
+          [s.id, s.rotate, s.generation],
+        );
+      }
+      for (const t of LEGACY_TOKENS) {
+        await pool.query(
+          'INSERT INTO refresh_tokens (session_id, hash, generation, created_at) VALUES ($1, $2, $3, $4)',
+          [t.sessionId, Buffer.alloc(32, t.hash), t.generation, t.createdAt],
+        );
+      }
+    } finally {
+      await pool.end();
+    }
+    const store = await openInFreshSchema(schema);
+    try {
+      await expectLegacyTokensServed(store);
+      await sweepLegacySessions(store);
+    } finally {
+      await store.close();
+    }
+    const { rows } = await queryIn(schema, 'SELECT count(*)::int AS n FROM refresh_tokens');
+    expect(rows[0]?.n).toBe(0);
+  });
+
   it('refuses a schema newer than this Baton', async () => {
     const schema = testSchemaName();
     const store = await openInFreshSchema(schema);
@@ -240,14 +299,12 @@ describe('postgres store at scale', () => {
     await queryIn(
       schema,
       `INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at, idle_ttl,
-         access_ttl, rotate, last_active_at, generation, ends_at)
+         access_ttl, rotate, last_active_at, generation, ends_at, token_hash, token_generation,
+         token_created_at)
        SELECT 'ses_' || i, 'user' || (i % 5000), 'default', '', '{}', 1000, 999999, 5000, 900, true,
-         1000, 3, 999999
+         1000, 3, 999999, decode(md5(i::text) || md5(i::text), 'hex'), 3, 1000
        FROM generate_series(1, 200000) AS i;
-       INSERT INTO refresh_tokens (session_id, hash, generation, created_at)
-       SELECT 'ses_' || i, decode(md5(i::text) || md5(i::text), 'hex'), 3, 1000
-       FROM generate_series(1, 200000) AS i;
-       ANALYZE sessions; ANALYZE refresh_tokens;`,
+       ANALYZE sessions;`,
     );
     const plan = async (statement: string, values: unknown[]): Promise<string> => {
       const literal = (value: unknown): string =>
@@ -276,6 +333,9 @@ describe('postgres store at scale', () => {
         'rotate',
         hash,
         2_000_000,
+        hash,
+        4,
+        2000,
       ]),
       await plan(HOT_STATEMENTS.revokeSession, [
         'ses_123456',

@@ -6,6 +6,12 @@ import { createSqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { loadSqliteMigrations, migrateSqlite } from '../../src/stores/sqlite/sqlite-migrations.js';
 import { createTempDirs } from '../helpers/temp-dir.js';
 import { describeStoreConformance } from './conformance.js';
+import {
+  expectLegacyTokensServed,
+  LEGACY_SESSIONS,
+  LEGACY_TOKENS,
+  sweepLegacySessions,
+} from './token-migration.js';
 
 const dirs = createTempDirs();
 
@@ -87,6 +93,38 @@ describe('sqlite store on disk', () => {
     );
     expect(() => migrateSqlite(db)).toThrow(/newer than this Baton/);
     db.close();
+  });
+
+  it('serves the refresh tokens of a database from before version 6, and sweeps them', async () => {
+    const path = join(dirs.make(), 'baton.db');
+    const db = new Database(path);
+    migrateSqlite(
+      db,
+      loadSqliteMigrations().filter((m) => m.version < 6),
+    );
+    const session = db.prepare(
+      `INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at, idle_ttl,
+         access_ttl, rotate, last_active_at, generation, ends_at)
+       VALUES (?, 'alice', 'default', '', '{}', 1000, 999999, 999999, 900, ?, 1005, ?, 999999)`,
+    );
+    for (const s of LEGACY_SESSIONS) session.run(s.id, s.rotate ? 1 : 0, s.generation);
+    const token = db.prepare(
+      'INSERT INTO refresh_tokens (session_id, hash, generation, created_at) VALUES (?, ?, ?, ?)',
+    );
+    for (const t of LEGACY_TOKENS)
+      token.run(t.sessionId, Buffer.alloc(32, t.hash), t.generation, t.createdAt);
+    db.close();
+
+    const store = createSqliteStore({ path });
+    try {
+      await expectLegacyTokensServed(store);
+      await sweepLegacySessions(store);
+    } finally {
+      await store.close();
+    }
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare('SELECT count(*) AS n FROM refresh_tokens').get()).toEqual({ n: 0 });
+    check.close();
   });
 
   it('fails every operation once its database file is deleted, and is not ready', async () => {

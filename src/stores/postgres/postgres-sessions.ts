@@ -46,7 +46,21 @@ export type SessionOperations = Pick<
  * The PostgreSQL store's session operations: each one statement on a pooled connection, so
  * that a refresh is two round trips (the lookup and the compare-and-set rotation).
  */
-export function sessionOperations(query: Query): SessionOperations {
+export function sessionOperations(query: Query): SessionOperations & {
+  /** Checks again whether sessions from before schema version 5 keep tokens in refresh_tokens. */
+  checkLegacyTokens(): Promise<void>;
+} {
+  // Whether sessions from before schema version 5 may still have their tokens as rows of
+  // refresh_tokens; until checked, assume they may.
+  let legacyTokens = true;
+  const checkLegacyTokens = async (): Promise<void> => {
+    const { rows } = await query<{ present: boolean }>(
+      'baton_has_legacy_tokens',
+      HOT_STATEMENTS.hasLegacyTokens,
+    );
+    legacyTokens = rows[0]?.present === true;
+  };
+
   const listSessions = async (q: SessionQuery): Promise<SessionRecord[]> => {
     const conditions = ['s.id > $1'];
     const values: unknown[] = [q.after ?? ''];
@@ -68,6 +82,7 @@ export function sessionOperations(query: Query): SessionOperations {
   };
 
   return {
+    checkLegacyTokens,
     listSessions,
     async createSession(session: SessionRecord, token: RefreshTokenRecord) {
       await query('baton_create_session', HOT_STATEMENTS.createSession, [
@@ -109,26 +124,36 @@ export function sessionOperations(query: Query): SessionOperations {
       return box === null || box === undefined ? undefined : new Uint8Array(box);
     },
     async findRefreshToken(sessionId, hash) {
-      const { rows } = await query<FoundTokenRow>('baton_find_token', HOT_STATEMENTS.findToken, [
-        sessionId,
-        hashBytes(hash),
-      ]);
-      const row = rows[0];
+      const params = [sessionId, hashBytes(hash)];
+      let row = (await query<FoundTokenRow>('baton_find_token', HOT_STATEMENTS.findToken, params))
+        .rows[0];
+      if (row === undefined && legacyTokens) {
+        row = (
+          await query<FoundTokenRow>(
+            'baton_find_legacy_token',
+            HOT_STATEMENTS.findLegacyToken,
+            params,
+          )
+        ).rows[0];
+      }
       return row === undefined ? undefined : toFoundToken(row, hash);
     },
     async rotate(op: RotateOperation) {
-      const { rows } = await query<{ rotated: number }>('baton_rotate', HOT_STATEMENTS.rotate, [
+      const next = op.tokens.kind === 'rotate' ? op.tokens.next : undefined;
+      const { rowCount } = await query('baton_rotate', HOT_STATEMENTS.rotate, [
         op.sessionId,
         op.fromGeneration,
         op.toGeneration,
         op.at,
         Buffer.from(op.retryBox.buffer, op.retryBox.byteOffset, op.retryBox.byteLength),
         op.tokens.kind,
-        op.tokens.kind === 'rotate' ? hashBytes(op.tokens.next.hash) : null,
+        next === undefined ? null : hashBytes(next.hash),
         op.atMs,
         hashBytes(op.accessHash),
+        next?.generation ?? null,
+        next?.createdAt ?? null,
       ]);
-      return rows[0]?.rotated === 1;
+      return rowCount === 1;
     },
     async revokeSession(id, at, reason, event?: NewSecurityEvent) {
       const { rows } = await query<{ revoked: number }>(

@@ -1,40 +1,40 @@
-import { SESSION_COLUMNS } from '../sql-rows.js';
+import {
+  SESSION_COLUMNS,
+  findLegacyTokenSql,
+  findTokenSql,
+  HAS_LEGACY_TOKENS_SQL,
+  rotateSql,
+} from '../sql-rows.js';
 
 // The SQL of the PostgreSQL store's one-statement operations.
 
 /** The statements of the refresh path (exported for the query-plan test). */
 export const HOT_STATEMENTS = {
-  // $6 is the token change: 'rotate' inserts $7, 'carry' moves the current token forward, both
-  // prune the tokens older than the one just used; 'keep' leaves them alone.
-  rotate: `WITH s AS (
-      UPDATE sessions SET generation = $3, last_active_at = $4, rotated_at_ms = $8, access_hash = $9, retry_box = $5
-      WHERE id = $1 AND generation = $2 AND revoked_at IS NULL
-        AND expires_at > $4 AND last_active_at + idle_ttl > $4
-      RETURNING id
-    ), carried AS (
-      UPDATE refresh_tokens SET generation = $3
-      WHERE $6::text = 'carry' AND session_id = $1 AND generation = $2 AND EXISTS (SELECT 1 FROM s)
-    ), pruned AS (
-      DELETE FROM refresh_tokens
-      WHERE $6::text <> 'keep' AND session_id = $1 AND generation < $2 AND EXISTS (SELECT 1 FROM s)
-    ), inserted AS (
-      INSERT INTO refresh_tokens (session_id, hash, generation, created_at)
-      SELECT $1, $7::bytea, $3, $4 FROM s WHERE $6::text = 'rotate'
-    )
-    SELECT count(*)::int AS rotated FROM s`,
-  findToken: `SELECT t.generation AS token_generation, t.created_at AS token_created_at, ${SESSION_COLUMNS}
-    FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id WHERE s.id = $1 AND t.hash = $2`,
+  // $6 is the token change ('rotate', 'carry' or 'keep'); $7, $10 and $11 the successor's hash,
+  // generation and time.
+  rotate: rotateSql({
+    sessionId: '$1',
+    fromGeneration: '$2',
+    toGeneration: '$3',
+    at: '$4',
+    retryBox: '$5',
+    kind: '$6::text',
+    nextHash: '$7::bytea',
+    atMs: '$8',
+    accessHash: '$9',
+    nextGeneration: '$10::integer',
+    nextCreatedAt: '$11::bigint',
+  }),
+  findToken: findTokenSql('$1', '$2::bytea'),
+  findLegacyToken: findLegacyTokenSql('$1', '$2::bytea'),
+  hasLegacyTokens: HAS_LEGACY_TOKENS_SQL,
   getSession: `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = $1`,
   getRetryBox: 'SELECT retry_box FROM sessions WHERE id = $1 AND generation = $2',
-  createSession: `WITH s AS (
-      INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at, idle_ttl,
-        access_ttl, rotate, last_active_at, generation, rotated_at_ms, retry_box, revoked_at,
-        revoke_reason, ends_at, access_hash)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, $14, $15, $16, $20)
-      RETURNING id
-    )
-    INSERT INTO refresh_tokens (session_id, hash, generation, created_at)
-    SELECT id, $17, $18, $19 FROM s`,
+  createSession: `INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at,
+      idle_ttl, access_ttl, rotate, last_active_at, generation, rotated_at_ms, retry_box, revoked_at,
+      revoke_reason, ends_at, token_hash, token_generation, token_created_at, access_hash)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, $14, $15, $16, $17, $18,
+      $19, $20)`,
   revokeSession: `WITH r AS (
       UPDATE sessions SET revoked_at = $2, revoke_reason = $3, ends_at = $2
       WHERE id = $1 AND revoked_at IS NULL RETURNING id

@@ -48,10 +48,17 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw error;
   }
 
+  const { checkLegacyTokens, ...sessions } = sessionOperations(query);
+  await checkLegacyTokens().catch(async (error: unknown) => {
+    await pool.end().catch(() => {});
+    return unavailable(error);
+  });
+
   const sweepSessions = async (cutoffs: SweepCutoffs): Promise<number> => {
     // Candidates are locked with SKIP LOCKED: a session being refreshed right now is left for
     // the next sweep rather than waited for. Refreshed sessions get their ends_at moved; ended
-    // ones are deleted with their tokens.
+    // ones are deleted, with the token rows of sessions from before their hashes moved into the
+    // session's row.
     const { rows } = await query<{ deleted: number }>(
       undefined,
       `WITH c AS (
@@ -210,7 +217,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return (await query(undefined, 'DELETE FROM clients WHERE id = $1', [id])).rowCount === 1;
     },
 
-    ...sessionOperations(query),
+    ...sessions,
 
     async listKeys() {
       const { rows } = await query<KeyRow>(
@@ -252,8 +259,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     async sweep(cutoffs: SweepCutoffs): Promise<SweepResult> {
+      const swept = await sweepSessions(cutoffs);
+      await checkLegacyTokens();
       return {
-        sessions: await sweepSessions(cutoffs),
+        sessions: swept,
         revokedAccessTokens: await deleteBatch(
           `DELETE FROM revoked_access_tokens WHERE jti IN
              (SELECT jti FROM revoked_access_tokens WHERE expires_at < $1 LIMIT $2)`,

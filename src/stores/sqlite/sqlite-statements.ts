@@ -2,8 +2,13 @@ import type Database from 'better-sqlite3';
 import {
   REVOCATION_TYPES_SQL,
   SESSION_COLUMNS,
+  findLegacyTokenSql,
+  findTokenSql,
+  HAS_LEGACY_TOKENS_SQL,
+  rotateSql,
   type ClientRow,
   type EventRow,
+  type FoundTokenRow,
   type KeyRow,
   type RevocationRow,
   type RevokedRow,
@@ -56,18 +61,11 @@ export function prepareStatements(db: Database.Database) {
 
     insertSession: prepare(
       `INSERT INTO sessions (id, subject, client_id, scope, claims, created_at, expires_at, idle_ttl, access_ttl, rotate,
-           last_active_at, generation, rotated_at_ms, access_hash, retry_box, revoked_at, revoke_reason, ends_at)
+           last_active_at, generation, rotated_at_ms, access_hash, retry_box, revoked_at, revoke_reason, ends_at,
+           token_hash, token_generation, token_created_at)
          VALUES (@id, @subject, @clientId, @scope, @claims, @createdAt, @expiresAt, @idleTtl, @accessTtl, @rotate,
-           @lastActiveAt, @generation, @rotatedAtMs, @accessHash, @retryBox, @revokedAt, @revokeReason, @endsAt)`,
-    ),
-    insertToken: prepare(
-      'INSERT INTO refresh_tokens (session_id, hash, generation, created_at) VALUES (?, ?, ?, ?)',
-    ),
-    carryToken: prepare<[number, string, number]>(
-      'UPDATE refresh_tokens SET generation = ? WHERE session_id = ? AND generation = ?',
-    ),
-    pruneTokens: prepare<[string, number]>(
-      'DELETE FROM refresh_tokens WHERE session_id = ? AND generation < ?',
+           @lastActiveAt, @generation, @rotatedAtMs, @accessHash, @retryBox, @revokedAt, @revokeReason, @endsAt,
+           @tokenHash, @tokenGeneration, @tokenCreatedAt)`,
     ),
     getRetryBox: prepare<[string, number], { retry_box: Buffer | null }>(
       'SELECT retry_box FROM sessions WHERE id = ? AND generation = ?',
@@ -75,17 +73,25 @@ export function prepareStatements(db: Database.Database) {
     getSession: prepare<[string], SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ?`,
     ),
-    findToken: prepare<
-      [string, Buffer],
-      SessionRow & { token_generation: number; token_created_at: number }
-    >(
-      `SELECT t.generation AS token_generation, t.created_at AS token_created_at, ${SESSION_COLUMNS}
-         FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id WHERE s.id = ? AND t.hash = ?`,
+    findToken: prepare<{ id: string; hash: Buffer }, FoundTokenRow>(findTokenSql('@id', '@hash')),
+    findLegacyToken: prepare<{ id: string; hash: Buffer }, FoundTokenRow>(
+      findLegacyTokenSql('@id', '@hash'),
     ),
+    hasLegacyTokens: prepare<[], { present: number }>(HAS_LEGACY_TOKENS_SQL),
     rotate: prepare(
-      `UPDATE sessions SET generation = @toGeneration, last_active_at = @at, rotated_at_ms = @atMs, access_hash = @accessHash, retry_box = @retryBox
-         WHERE id = @sessionId AND generation = @fromGeneration AND revoked_at IS NULL
-           AND expires_at > @at AND last_active_at + idle_ttl > @at`,
+      rotateSql({
+        sessionId: '@sessionId',
+        fromGeneration: '@fromGeneration',
+        toGeneration: '@toGeneration',
+        at: '@at',
+        atMs: '@atMs',
+        accessHash: '@accessHash',
+        retryBox: '@retryBox',
+        kind: '@kind',
+        nextHash: '@nextHash',
+        nextGeneration: '@nextGeneration',
+        nextCreatedAt: '@nextCreatedAt',
+      }),
     ),
     revokeSession: prepare(
       'UPDATE sessions SET revoked_at = ?, revoke_reason = ?, ends_at = ? WHERE id = ? AND revoked_at IS NULL',

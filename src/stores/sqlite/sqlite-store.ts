@@ -101,6 +101,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     listSessions,
   } = writes;
 
+  // Whether sessions from before schema version 6 may still have their tokens as rows of
+  // refresh_tokens; false once the sweeper has deleted the last of them.
+  let legacyTokens = sql.hasLegacyTokens.get()?.present === 1;
+
   // Every method runs its statements synchronously and maps driver failures to 503s.
   const guard =
     <A extends unknown[], R>(fn: (...args: A) => R) =>
@@ -163,7 +167,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         sql.getRetryBox.get(sessionId, generation)?.retry_box ?? undefined,
     ),
     findRefreshToken: guard((sessionId: string, hash: string) => {
-      const row = sql.findToken.get(sessionId, hashBytes(hash));
+      const params = { id: sessionId, hash: hashBytes(hash) };
+      const row =
+        sql.findToken.get(params) ?? (legacyTokens ? sql.findLegacyToken.get(params) : undefined);
       return row === undefined ? undefined : toFoundToken(row, hash);
     }),
     rotate: writes.rotate,
@@ -229,6 +235,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
     },
 
-    sweep: guard((cutoffs: SweepCutoffs) => sweep.immediate(cutoffs)),
+    sweep: guard((cutoffs: SweepCutoffs) => {
+      const result = sweep.immediate(cutoffs);
+      legacyTokens = sql.hasLegacyTokens.get()?.present === 1;
+      return result;
+    }),
   };
 }

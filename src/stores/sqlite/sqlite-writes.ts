@@ -37,31 +37,29 @@ export function createSqliteWrites(db: Database.Database, sql: Statements, file:
       accessHash: session.accessHash === null ? null : hashBytes(session.accessHash),
       retryBox: null,
       endsAt: initialEndOf(session),
+      tokenHash: hashBytes(token.hash),
+      tokenGeneration: token.generation,
+      tokenCreatedAt: token.createdAt,
     });
-    sql.insertToken.run(token.sessionId, hashBytes(token.hash), token.generation, token.createdAt);
   });
 
   function rotateOne(op: RotateOperation): boolean {
-    const changed = sql.rotate.run({
-      toGeneration: op.toGeneration,
-      at: op.at,
-      atMs: op.atMs,
-      accessHash: hashBytes(op.accessHash),
-      retryBox: op.retryBox,
-      sessionId: op.sessionId,
-      fromGeneration: op.fromGeneration,
-    }).changes;
-    if (changed !== 1) return false;
-    const change = op.tokens;
-    if (change.kind === 'keep') return true;
-    sql.pruneTokens.run(op.sessionId, op.fromGeneration);
-    if (change.kind === 'carry')
-      sql.carryToken.run(op.toGeneration, op.sessionId, op.fromGeneration);
-    else {
-      const next = change.next;
-      sql.insertToken.run(next.sessionId, hashBytes(next.hash), next.generation, next.createdAt);
-    }
-    return true;
+    const next = op.tokens.kind === 'rotate' ? op.tokens.next : undefined;
+    return (
+      sql.rotate.run({
+        toGeneration: op.toGeneration,
+        at: op.at,
+        atMs: op.atMs,
+        accessHash: hashBytes(op.accessHash),
+        retryBox: op.retryBox,
+        sessionId: op.sessionId,
+        fromGeneration: op.fromGeneration,
+        kind: op.tokens.kind,
+        nextHash: next === undefined ? null : hashBytes(next.hash),
+        nextGeneration: next?.generation ?? null,
+        nextCreatedAt: next?.createdAt ?? null,
+      }).changes === 1
+    );
   }
 
   const rotateBatch = transaction((ops: RotateOperation[]): boolean[] => ops.map(rotateOne));
@@ -154,6 +152,7 @@ export function createSqliteWrites(db: Database.Database, sql: Statements, file:
       else if (ended.length < cutoffs.limit) ended.push(candidate.id);
     }
     const ids = JSON.stringify(ended);
+    // Token rows of sessions from before their hashes moved into the session's row.
     sql.deleteTokensOf.run(ids);
     return {
       sessions: sql.deleteSessions.run(ids).changes,
