@@ -157,15 +157,38 @@ function formatGrowth(growth: ReturnType<typeof memoryGrowth>): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Max − min of the RSS samples from `settle` seconds on, and whether it is within 10 %. */
-function rssFlatness(samples: readonly Sample[], settle: number) {
-  const values = samples
-    .filter((s) => s.t >= settle && s.rss !== undefined)
-    .map((s) => s.rss as number);
-  if (values.length < 2) return { samples: values.length, range: null, flat: null };
-  const min = Math.min(...values);
-  const max = Math.max(...values);
-  return { samples: values.length, min, max, range: max - min, flat: max - min <= 0.1 * min };
+/**
+ * Whether RSS stayed flat from `settle` seconds on: the mean RSS of each complete span of
+ * `window` seconds, and flat when the largest mean is within 10 % of the smallest. Single samples
+ * swing with the garbage collector (the V8 heap in use rises and falls by tens of MiB); the means
+ * show a trend. The range of the single samples is reported too.
+ */
+function rssFlatness(samples: readonly Sample[], settle: number, window: number) {
+  const settled = samples.filter((s) => s.t >= settle && s.rss !== undefined);
+  const values = settled.map((s) => s.rss as number);
+  const last = settled.at(-1)?.t ?? settle;
+  const windows: { from: number; to: number; meanRss: number }[] = [];
+  for (let from = settle; from + window <= last + 1; from += window) {
+    const inside = settled.filter((s) => s.t >= from && s.t < from + window);
+    if (inside.length === 0) continue;
+    const mean = inside.reduce((sum, s) => sum + (s.rss as number), 0) / inside.length;
+    windows.push({ from, to: from + window, meanRss: mean });
+  }
+  if (windows.length < 2)
+    return { samples: values.length, windows, min: null, max: null, range: null, flat: null };
+  const means = windows.map((w) => w.meanRss);
+  const lowest = Math.min(...means);
+  const highest = Math.max(...means);
+  return {
+    samples: values.length,
+    sampleMin: Math.min(...values),
+    sampleMax: Math.max(...values),
+    windows,
+    min: lowest,
+    max: highest,
+    range: highest - lowest,
+    flat: highest - lowest <= 0.1 * lowest,
+  };
 }
 
 async function run(options: SoakOptions): Promise<number> {
@@ -246,7 +269,7 @@ async function run(options: SoakOptions): Promise<number> {
 
     const last = samples.at(-1) as Sample;
     const dbBytes = last.dbFile + last.dbWal;
-    const flatness = rssFlatness(samples, options.settle);
+    const flatness = rssFlatness(samples, options.settle, options.window);
     const heapKnown = samples.some((s) => s.heapUsed !== undefined);
     const summary = {
       refreshesPerSecond: load.refreshesPerSecond,
@@ -278,8 +301,10 @@ async function run(options: SoakOptions): Promise<number> {
     );
     process.stdout.write(
       flatness.range === null
-        ? `RSS flatness: not enough samples after ${options.settle} s (${flatness.samples})\n`
-        : `RSS after ${options.settle} s: ${mib(flatness.min)}–${mib(flatness.max)} MiB, range ${mib(flatness.range)} MiB over ${flatness.samples} samples: ` +
+        ? `RSS flatness: fewer than two spans of ${options.window} s after ${options.settle} s\n`
+        : `RSS after ${options.settle} s: samples ${mib(flatness.sampleMin)}–${mib(flatness.sampleMax)} MiB; ` +
+            `means of ${options.window} s ${flatness.windows.map((w) => mib(w.meanRss)).join(', ')} MiB, ` +
+            `range ${mib(flatness.range)} MiB: ` +
             `${flatness.flat === true ? 'flat (within 10 %)' : 'NOT flat (more than 10 %)'}\n`,
     );
     if (!heapKnown) process.stdout.write('heap: the server exposes no nodejs heap metric\n');

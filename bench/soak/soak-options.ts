@@ -5,6 +5,8 @@ export interface SoakOptions {
   sample: number;
   /** Samples from this many seconds on count for the flatness of RSS (the first minute warms up). */
   settle: number;
+  /** Seconds of samples averaged into one mean RSS (the means, not single samples, must be flat). */
+  window: number;
   connections: number;
   /** New sessions a second through POST /admin/sessions. */
   issueRate: number;
@@ -17,6 +19,8 @@ export const SOAK_USAGE = `usage: npm run bench:soak -- [options]
   --duration <s>       length of the run (default 600)
   --sample <s>         seconds between samples (default 10)
   --settle <s>         RSS counts as flat when steady from this second on (default 60)
+  --window <s>         RSS is averaged over spans of this length, which must agree within 10 %
+                       (default 120: longer than the garbage collector's swings)
   --connections <n>    refresh chains at full load (default 50)
   --issue-rate <n>     new sessions a second through the admin API (default 100)
   --port <n>           server port (default 4620)
@@ -36,6 +40,7 @@ export function parseSoakOptions(argv: string[]): SoakOptions {
     duration: 600,
     sample: 10,
     settle: 60,
+    window: 120,
     connections: 50,
     issueRate: 100,
     port: 4620,
@@ -58,6 +63,9 @@ export function parseSoakOptions(argv: string[]): SoakOptions {
         break;
       case '--settle':
         options.settle = number(flag, value(), 0);
+        break;
+      case '--window':
+        options.window = number(flag, value(), 1);
         break;
       case '--connections':
         options.connections = Math.round(number(flag, value(), 1));
