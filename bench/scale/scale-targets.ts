@@ -1,5 +1,14 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, rmSync, statfsSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statfsSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
@@ -16,7 +25,11 @@ export interface ScaleTarget {
   storeUrl: string;
   /** Bulk-loads sessions (the schema is migrated before the first load). */
   load(load: BulkLoad): Promise<void>;
-  /** After the load: PostgreSQL's ANALYZE (what autovacuum would soon do); nothing for SQLite. */
+  /**
+   * After the load: its writes flushed to disk (fsync of the SQLite file, PostgreSQL's CHECKPOINT),
+   * so that the measured refreshes do not share the disk with the load's write-back, and
+   * PostgreSQL's ANALYZE (what autovacuum would soon do).
+   */
   settle(): Promise<void>;
   /** Bytes the store's data takes on disk, with the parts it is made of. */
   bytesAtRest(): Promise<{ bytes: number; parts: Record<string, number> }>;
@@ -63,7 +76,14 @@ export function sqliteTarget(parent: string | undefined, cacheMib: number): Scal
     async load(load) {
       loadSqlite(path, load, { cacheMib });
     },
-    async settle() {},
+    async settle() {
+      const fd = openSync(path, 'r+');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    },
     async bytesAtRest() {
       const db = new Database(path);
       try {
@@ -118,6 +138,8 @@ export async function postgresTarget(url: string, pool: number): Promise<ScaleTa
     },
     async settle() {
       await loader.query('ANALYZE');
+      // CHECKPOINT needs a superuser (or pg_checkpoint); without it the flush is left to PostgreSQL.
+      await loader.query('CHECKPOINT').catch(() => {});
     },
     async bytesAtRest() {
       const { rows } = await loader.query<{ name: string; bytes: number }>(TABLE_SIZES, [
