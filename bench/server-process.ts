@@ -58,7 +58,13 @@ export function serverCommand(wanted: string): ServerCommand {
     return dist;
   }
   if (!built) return { ...tsx, reason: 'dist/ not built' };
-  const oldestBuild = newestMtime(join(ROOT, 'dist'), '.js', Math.min);
+  // What tsc compiles from src/ (the console's bundle is content-named and rewritten only when
+  // its content changes, so its time says nothing about the build).
+  const oldestBuild = Math.min(
+    ...['cli', 'client', 'core', 'http', 'stores'].map((part) =>
+      newestMtime(join(ROOT, 'dist', part), '.js', Math.min),
+    ),
+  );
   const newestSource = Math.max(
     newestMtime(join(ROOT, 'src'), '.ts', Math.max),
     newestMtime(join(ROOT, 'src'), '.sql', Math.max),
