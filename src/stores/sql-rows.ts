@@ -170,7 +170,6 @@ export const initialEndOf = sessionEndOf;
 /** The event types whose rows {@link toRevocations} reads, as an SQL list. */
 export const REVOCATION_TYPES_SQL = REVOCATION_EVENT_TYPES.map((type) => `'${type}'`).join(', ');
 
-/** A session row joined with one of its refresh tokens (the refresh lookup). */
 /**
  * The lookup of a refresh token by its session and keyed hash: the session's row when the hash is
  * its current token's or its used token's, with that token's generation and time. `id` and `hash`
@@ -241,6 +240,7 @@ export const rotateSql = (p: RotatePlaceholders): string => {
        AND expires_at > ${p.at} AND last_active_at + idle_ttl > ${p.at}`;
 };
 
+/** A session row with one of its refresh tokens' generation and time (the refresh lookup). */
 export type FoundTokenRow = SessionRow & { token_generation: number; token_created_at: number };
 
 /** The token and session of a {@link FoundTokenRow}; `hash` is the one looked up. */
